@@ -1,0 +1,412 @@
+"""Wire models of the native agent-console protocol.
+
+One module for every request body, response body and stream event, shared by
+the reference server (``console.server``), the native client
+(``console.backends.native``) and the simulator (``console.sim``).  The
+server's OpenAPI document is generated from these Structs, so a field added
+here is documented everywhere at once.  No I/O happens here.
+
+Timestamps travel as ISO 8601 strings in UTC (msgspec encodes ``datetime``).
+All text fields are *untrusted* on the receiving side: the client sanitizes
+them on ingest (``console.core.sanitize``), never here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from console.protocol import limits
+
+Role = Literal["agent", "supervisor", "customer"]
+AgentStatus = Literal["online", "away", "offline"]
+ConversationState = Literal["bot", "queued", "active", "closed"]
+AuthorKind = Literal["customer", "agent", "bot", "system"]
+
+Body = Annotated[str, Meta(min_length=1, max_length=limits.MAX_BODY_CHARS)]
+ShortText = Annotated[str, Meta(max_length=limits.MAX_SHORT_TEXT_CHARS)]
+ClientId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class _Model(Struct, kw_only=True, forbid_unknown_fields=False):
+    """Base: keyword-only fields; unknown fields are ignored for forward compatibility."""
+
+
+class _Request(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base for request bodies: unknown fields are a 400, so typos are caught."""
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ErrorDetail(_Model, kw_only=True):
+    code: str
+    message: str
+
+
+class ErrorBody(_Model, kw_only=True):
+    """Every non-2xx answer: ``{"error": {"code": ..., "message": ...}}``."""
+
+    error: ErrorDetail
+
+
+# --------------------------------------------------------------------------- people
+
+
+class Me(_Model, kw_only=True):
+    id: str
+    name: str
+    role: Role
+    status: AgentStatus = "offline"
+    capacity: int = limits.DEFAULT_CAPACITY
+    accepting: bool = True
+    department_ids: list[str] = []
+
+
+class StatusUpdate(_Request, kw_only=True):
+    """``PUT /me/status``. ``accepting=False`` means: finish current chats, take no new ones."""
+
+    status: AgentStatus | None = None
+    accepting: bool | None = None
+    capacity: Annotated[int, Meta(ge=1, le=limits.MAX_CAPACITY)] | None = None
+
+
+class Agent(_Model, kw_only=True):
+    id: str
+    name: str
+    status: AgentStatus
+    capacity: int
+    accepting: bool
+    department_ids: list[str] = []
+    active_count: int = 0
+
+
+class Department(_Model, kw_only=True):
+    id: str
+    name: str
+    # Business hours: "HH:MM-HH:MM" in the department's UTC offset, per weekday (0=Mon).
+    open_now: bool = True
+    offline_message: str = ""
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+class Attachment(_Model, kw_only=True):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+# --------------------------------------------------------------------------- messages
+
+
+class Message(_Model, kw_only=True):
+    id: str
+    conversation_id: str
+    author_kind: AuthorKind
+    author_id: str | None = None
+    author_name: str = ""
+    body: str = ""
+    internal: bool = False
+    client_id: str | None = None
+    attachments: list[Attachment] = []
+    created_at: datetime
+
+
+class SendMessage(_Request, kw_only=True):
+    """``POST /conversations/{id}/messages``; idempotent on ``client_id``."""
+
+    client_id: ClientId
+    body: Annotated[str, Meta(max_length=limits.MAX_BODY_CHARS)] = ""
+    internal: bool = False
+    attachment_ids: Annotated[list[str], Meta(max_length=limits.MAX_ATTACHMENTS_PER_MESSAGE)] = []
+
+
+class MessagePage(_Model, kw_only=True):
+    """Messages in ascending ``created_at`` order; ``has_more`` tells if older/newer exist."""
+
+    items: list[Message]
+    has_more: bool = False
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+class Conversation(_Model, kw_only=True):
+    id: str
+    customer_id: str
+    customer_name: str
+    customer_email: str = ""
+    department_id: str
+    department_name: str = ""
+    state: ConversationState
+    assignee_id: str | None = None
+    assignee_name: str | None = None
+    channel: str = "web"
+    page_url: str = ""
+    prechat: dict[str, str] = {}
+    created_at: datetime
+    queued_at: datetime | None = None
+    assigned_at: datetime | None = None
+    closed_at: datetime | None = None
+    last_message_at: datetime | None = None
+    # Oldest customer message not yet answered by an agent; None when nobody waits.
+    waiting_since: datetime | None = None
+    first_response_at: datetime | None = None
+    csat_score: int | None = None
+    csat_comment: str | None = None
+    abandoned: bool = False
+
+
+class ConversationPage(_Model, kw_only=True):
+    items: list[Conversation]
+    next_cursor: str | None = None
+
+
+class TransferRequest(_Request, kw_only=True):
+    """Transfer to one agent or to a department's queue (exactly one of the two)."""
+
+    agent_id: str | None = None
+    department_id: str | None = None
+    note: Annotated[str, Meta(max_length=limits.MAX_BODY_CHARS)] = ""
+
+
+class CloseRequest(_Request, kw_only=True):
+    send_transcript: bool = False
+    transcript_email: ShortText | None = None
+    request_csat: bool = True
+
+
+class TypingRequest(_Request, kw_only=True):
+    typing: bool = True
+
+
+# --------------------------------------------------------------------------- customers
+
+
+class Activity(_Model, kw_only=True):
+    at: datetime
+    kind: str
+    text: str
+
+
+class Customer(_Model, kw_only=True):
+    id: str
+    name: str
+    email: str = ""
+    account: dict[str, str] = {}
+    custom_fields: dict[str, str] = {}
+    tags: list[str] = []
+    activity: list[Activity] = []
+    created_at: datetime
+
+
+class CustomerNote(_Model, kw_only=True):
+    id: str
+    customer_id: str
+    author_id: str
+    author_name: str
+    body: str
+    created_at: datetime
+
+
+class NoteCreate(_Request, kw_only=True):
+    body: Body
+
+
+class TagsUpdate(_Request, kw_only=True):
+    tags: Annotated[list[ShortText], Meta(max_length=50)]
+
+
+# --------------------------------------------------------------------------- canned replies
+
+
+class CannedReply(_Model, kw_only=True):
+    id: str
+    title: str
+    shortcut: str = ""
+    body: str
+    category: str = "general"  # e.g. greeting, farewell, general
+    lang: str = "en"
+
+
+class CannedReplyCreate(_Request, kw_only=True):
+    title: Annotated[str, Meta(min_length=1, max_length=200)]
+    shortcut: Annotated[str, Meta(max_length=50)] = ""
+    body: Body
+    category: Annotated[str, Meta(max_length=50)] = "general"
+    lang: Annotated[str, Meta(max_length=10)] = "en"
+
+
+# --------------------------------------------------------------------------- search
+
+
+class SearchHit(_Model, kw_only=True):
+    conversation_id: str
+    message_id: str
+    customer_name: str
+    snippet: str
+    created_at: datetime
+
+
+class SearchResults(_Model, kw_only=True):
+    items: list[SearchHit]
+
+
+# --------------------------------------------------------------------------- supervisor views
+
+
+class QueueStats(_Model, kw_only=True):
+    department_id: str
+    department_name: str
+    waiting: int
+    active: int
+    longest_wait_seconds: float = 0.0
+    avg_first_response_seconds: float | None = None
+    avg_response_seconds: float | None = None
+    abandoned_today: int = 0
+    open_now: bool = True
+
+
+class AgentStats(_Model, kw_only=True):
+    agent_id: str
+    name: str
+    status: AgentStatus
+    accepting: bool
+    load: int
+    capacity: int
+    chats_today: int = 0
+    avg_response_seconds: float | None = None
+    last_reply_at: datetime | None = None
+
+
+class QueuesView(_Model, kw_only=True):
+    items: list[QueueStats]
+
+
+class AgentsView(_Model, kw_only=True):
+    items: list[AgentStats]
+
+
+# --------------------------------------------------------------------------- customer API
+
+
+class StartConversation(_Request, kw_only=True):
+    """``POST /customer/conversations`` (customer token)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    email: ShortText = ""
+    department: Annotated[str, Meta(max_length=100)] = ""
+    page_url: Annotated[str, Meta(max_length=2000)] = ""
+    prechat: dict[str, str] = {}
+    message: Annotated[str, Meta(max_length=limits.MAX_BODY_CHARS)] = ""
+
+
+class RateRequest(_Request, kw_only=True):
+    score: Annotated[int, Meta(ge=1, le=5)]
+    comment: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class TranscriptRequest(_Request, kw_only=True):
+    email: ShortText
+
+
+class TokenInfo(_Model, kw_only=True):
+    token: str
+    role: Role
+    subject_id: str
+
+
+# --------------------------------------------------------------------------- stream
+
+EventType = Literal[
+    "message.created",
+    "conversation.created",
+    "conversation.updated",
+    "typing",
+    "agent.updated",
+    "customer.updated",
+    "customer.note_created",
+    "queue.updated",
+]
+
+
+class TypingEvent(_Model, kw_only=True):
+    conversation_id: str
+    author_kind: AuthorKind
+    author_name: str = ""
+    typing: bool
+
+
+class Event(_Model, kw_only=True):
+    """One stream event: ``{"seq": n, "type": "...", "at": ..., "data": {...}}``.
+
+    ``seq`` strictly increases per server and survives restarts (it is the
+    event log's primary key).  ``data`` is decoded with :func:`decode_event_data`.
+    """
+
+    seq: int
+    type: str
+    at: datetime
+    data: dict[str, Any]
+
+
+# Client → server frames.
+class Hello(_Model, kw_only=True):
+    type: Literal["hello"] = "hello"
+    resume_after: int | None = None
+
+
+class Ping(_Model, kw_only=True):
+    type: Literal["ping"] = "ping"
+
+
+# Server → client frames besides events (which carry "seq").
+class Welcome(_Model, kw_only=True):
+    """Sent after ``hello``: replay of events after ``resume_after`` follows."""
+
+    type: Literal["welcome"] = "welcome"
+    last_seq: int
+    role: Role
+
+
+class Reset(_Model, kw_only=True):
+    """Sent instead of a replay when ``resume_after`` is older than the log keeps."""
+
+    type: Literal["reset"] = "reset"
+    last_seq: int
+
+
+class Pong(_Model, kw_only=True):
+    type: Literal["pong"] = "pong"
+
+
+EVENT_DATA_TYPES: dict[str, type[Struct]] = {
+    "message.created": Message,
+    "conversation.created": Conversation,
+    "conversation.updated": Conversation,
+    "typing": TypingEvent,
+    "agent.updated": Agent,
+    "customer.updated": Customer,
+    "customer.note_created": CustomerNote,
+    "queue.updated": QueueStats,
+}
+
+
+def decode_event_data(event: Event) -> Struct | None:
+    """Typed payload of ``event``; ``None`` for unknown event types (logged and ignored upstream)."""
+    kind = EVENT_DATA_TYPES.get(event.type)
+    if kind is None:
+        return None
+    return msgspec.convert(event.data, kind)
+
+
+def to_builtins(obj: Any) -> Any:
+    """Structs → JSON-ready builtins (datetimes as ISO strings)."""
+    return msgspec.to_builtins(obj)
