@@ -387,6 +387,22 @@ class Pong(_Model, kw_only=True):
     type: Literal["pong"] = "pong"
 
 
+class Resync(_Model, kw_only=True):
+    """Data of ``client.resync``: made by the client's backend, never sent by a server.
+
+    A backend yields it when it could not resume the stream (``reset``) and
+    re-synced over REST: replace the open conversations (bot/queued/active)
+    with ``conversations`` and refetch message history of what is on screen.
+    Stream events after it have ``seq > last_seq``.
+    """
+
+    reason: str  # "reset" | "server_behind"
+    last_seq: int
+    conversations: list[Conversation] = []
+
+
+RESYNC_EVENT_TYPE: Literal["client.resync"] = "client.resync"
+
 EVENT_DATA_TYPES: dict[str, type[Struct]] = {
     "message.created": Message,
     "conversation.created": Conversation,
@@ -402,6 +418,8 @@ EVENT_DATA_TYPES: dict[str, type[Struct]] = {
 def decode_event_data(event: Event) -> Struct | None:
     """Typed payload of ``event``; ``None`` for unknown event types (logged and ignored upstream)."""
     kind = EVENT_DATA_TYPES.get(event.type)
+    if kind is None and event.type == RESYNC_EVENT_TYPE:
+        kind = Resync
     if kind is None:
         return None
     return msgspec.convert(event.data, kind)
