@@ -29,14 +29,14 @@ DEMO_DEPARTMENTS: Final[list[dict[str, Any]]] = [
         "name": "Billing",
         "utc_offset_minutes": 0,
         "hours": {
-            0: "07:00-22:00",
-            1: "07:00-22:00",
-            2: "07:00-22:00",
-            3: "07:00-22:00",
-            4: "07:00-22:00",
-            5: "09:00-17:00",
+            "0": "07:00-22:00",
+            "1": "07:00-22:00",
+            "2": "07:00-22:00",
+            "3": "07:00-22:00",
+            "4": "07:00-22:00",
+            "5": "09:00-17:00",
         },
-        "offline_message": {
+        "offline_messages": {
             "en": "Billing is closed right now (Mon–Fri 07:00–22:00, Sat 09:00–17:00 UTC). "
             "Leave your question here and we will reply by email within one business day.",
             "ko": "지금은 결제팀 운영 시간이 아닙니다(월–금 07:00–22:00, 토 09:00–17:00 UTC). "
@@ -44,24 +44,36 @@ DEMO_DEPARTMENTS: Final[list[dict[str, Any]]] = [
             "ja": "ただいま請求チームは営業時間外です（月〜金 07:00〜22:00、土 09:00〜17:00 UTC）。"
             "ご用件を残していただければ、1営業日以内にメールでご返信いたします。",
         },
+        "prechat_questions": [
+            {
+                "key": "invoice",
+                "question": "Which invoice or order is this about? / 어떤 청구서나 주문에 관한 문의인가요? / どの請求書またはご注文についてのお問い合わせですか？",
+            },
+        ],
     },
     {
         "id": "tech",
         "name": "Technical support",
         "utc_offset_minutes": 0,
-        "hours": {day: "00:00-24:00" for day in range(7)},
-        "offline_message": {
+        "hours": None,
+        "offline_messages": {
             "en": "Technical support is briefly unavailable. We usually reply within 30 minutes.",
             "ko": "기술 지원팀이 잠시 자리를 비웠습니다. 보통 30분 이내에 답변드립니다.",
             "ja": "技術サポートは一時的に対応できません。通常30分以内にご返信いたします。",
         },
+        "prechat_questions": [
+            {
+                "key": "browser",
+                "question": "Which browser or app version are you using? / 어떤 브라우저나 앱 버전을 사용하시나요? / ご利用のブラウザまたはアプリのバージョンを教えてください。",
+            },
+        ],
     },
     {
         "id": "sales",
         "name": "Sales",
         "utc_offset_minutes": 540,
-        "hours": {day: "09:00-18:00" for day in range(5)},
-        "offline_message": {
+        "hours": {str(day): "09:00-18:00" for day in range(5)},
+        "offline_messages": {
             "en": "Our sales team works Mon–Fri 09:00–18:00 (KST/JST). "
             "Leave your email and a good time to reach you, and we will get back to you.",
             "ko": "영업팀은 월–금 09:00–18:00(KST) 에 운영합니다. "
@@ -69,24 +81,38 @@ DEMO_DEPARTMENTS: Final[list[dict[str, Any]]] = [
             "ja": "営業チームの受付時間は月〜金 09:00〜18:00（JST）です。"
             "メールアドレスとご都合のよい時間をお知らせいただければ、折り返しご連絡いたします。",
         },
+        "prechat_questions": [],
     },
 ]
 """Departments.
 
 Shape of each item:
 
-- ``id`` (str): stable id, used by ``DEMO_AGENTS[*]["departments"]`` and by the
-  simulator as ``StartConversation.department``.
+- ``id`` (str): stable key, used by ``DEMO_AGENTS[*]["departments"]`` and the
+  simulator's scenarios (the simulator sends the department *name*, which the
+  server resolves like an id, so generated database ids are fine).
 - ``name`` (str): display name.
 - ``utc_offset_minutes`` (int): the department's clock, minutes east of UTC.
-- ``hours`` (dict[int, str]): weekday (0 = Monday … 6 = Sunday) →
-  ``"HH:MM-HH:MM"`` in that clock; ``"00:00-24:00"`` is all day; a missing
-  weekday is closed.
-- ``offline_message`` (dict[str, str]): language (``en``/``ko``/``ja``) → text
-  posted (or shown) when a conversation starts outside business hours.
+- ``hours`` (dict[str, str] | None): weekday ``"0"`` (Monday) … ``"6"`` (Sunday)
+  → ``"HH:MM-HH:MM"`` in that clock; a missing weekday is closed; ``None`` is
+  always open (same shape as ``console.server.admin.insert_department``).
+- ``offline_messages`` (dict[str, str]): language (``en``/``ko``/``ja``) → text
+  posted when a conversation starts outside business hours.
+- ``offline_message`` (str): the three joined by newlines, for a server that
+  stores one text per department.
+- ``prechat_questions`` (list of ``{"key": str, "question": str}``): what the
+  bot asks when the pre-chat form left that key empty (questions are trilingual).
 
+So a loader can call ``insert_department(conn, d["name"], offline_message=d["offline_message"],
+hours=d["hours"], utc_offset_minutes=d["utc_offset_minutes"], prechat_questions=d["prechat_questions"])``.
 ``tech`` is open around the clock so the demo always has a staffed queue.
 """
+
+for _dept in DEMO_DEPARTMENTS:
+    # One stored text for servers that keep a single offline message: all three languages.
+    _dept["offline_message"] = "\n".join(
+        _dept["offline_messages"][lang] for lang in ("en", "ko", "ja")
+    )
 
 # --------------------------------------------------------------------------- agents
 

@@ -49,6 +49,7 @@ class CustomerPlan:
     name: str
     email: str
     scenario: Scenario
+    department: str  # department name sent in StartConversation (resolved like an id)
     opening: str
     lines: tuple[str, ...]  # sent one per agent reply, in order
     think_seconds: tuple[float, ...]  # before each of ``lines`` (reading + typing)
@@ -90,6 +91,15 @@ def _people(lang: str) -> list[tuple[str, str]]:
     people = [(c["name"], c["email"]) for c in DEMO_CUSTOMERS if c.get("lang") == lang]
     people += [(name, f"{local}@sim.example.com") for name, local in EXTRA_PEOPLE[lang]]
     return people
+
+
+def _department_name(key: str) -> str:
+    from console.server.seed_data import DEMO_DEPARTMENTS
+
+    for dept in DEMO_DEPARTMENTS:
+        if dept["id"] == key:
+            return str(dept["name"])
+    return ""
 
 
 def _think(rng: random.Random, text: str) -> float:
@@ -162,6 +172,7 @@ def plan_customer(
         name=name,
         email=email,
         scenario=scenario,
+        department=_department_name(scenario.department),
         opening=opening,
         lines=tuple(lines),
         think_seconds=tuple(_think(rng, line) for line in lines),

@@ -248,6 +248,28 @@ async def _stream(ws_url: str, token: str, inbox: _Inbox) -> None:
 # --------------------------------------------------------------------------- one customer
 
 
+async def _start_conversation(api: _Api, plan: CustomerPlan, missing: set[str]) -> Any:
+    """``POST /customer/conversations``; a server without the demo departments gets the default one."""
+    department = "" if plan.department in missing else plan.department
+    body = {
+        "name": plan.name,
+        "email": plan.email,
+        "department": department,
+        "page_url": plan.scenario.page_url,
+        "prechat": plan.scenario.prechat,
+        "message": plan.opening,
+    }
+    try:
+        return await api.call("POST", "/customer/conversations", json_body=body)
+    except HttpError as exc:
+        if not department or exc.status != 400 or "department" not in str(exc).lower():
+            raise
+        missing.add(department)
+        return await api.call(
+            "POST", "/customer/conversations", json_body={**body, "department": ""}
+        )
+
+
 class _Customer:
     def __init__(self, plan: CustomerPlan, run: _Run) -> None:
         self.plan = plan
@@ -380,18 +402,7 @@ class _Customer:
         waiter.cancel()
         downer.cancel()
 
-        conv = await self.api.call(
-            "POST",
-            "/customer/conversations",
-            json_body={
-                "name": plan.name,
-                "email": plan.email,
-                "department": plan.scenario.department,
-                "page_url": plan.scenario.page_url,
-                "prechat": plan.scenario.prechat,
-                "message": plan.opening,
-            },
-        )
+        conv = await _start_conversation(self.api, plan, self.run.missing_departments)
         self.conversation_id = str(conv["id"])
         self.inbox.conversation_id = self.conversation_id
         stats.conversation_ids.append(self.conversation_id)
@@ -433,7 +444,8 @@ class _Customer:
                 if self.bot_answers < MAX_BOT_ANSWERS and step == 0:
                     self.bot_answers += 1
                     await self.sleep(2.0)
-                    await self.send(BOT_ANSWERS[plan.lang], "bot_answer")
+                    answer = plan.scenario.bot_reply or BOT_ANSWERS[plan.lang]
+                    await self.send(answer, "bot_answer")
                 continue
             stats.agent_replies += 1
             # Several quick agent messages in a row get one answer.
@@ -500,6 +512,7 @@ class _Run:
     seed: int
     speed: float
     stats: SimStats
+    missing_departments: set[str] = field(default_factory=set)
 
     def note_http_error(self, index: int, exc: HttpError) -> None:
         text = f"customer {index}: {exc}"
@@ -612,6 +625,7 @@ async def run_load(
     """
     api_base, _ = _split_base(base_url)
     stats = SimStats(seed=seed)
+    missing_departments: set[str] = set()
     started = time.monotonic()
     plans = plan_customers(seed, conversations, per_minute=0)
     queue: asyncio.Queue[CustomerPlan] = asyncio.Queue()
@@ -627,18 +641,7 @@ async def run_load(
                 "POST", "/customer/session", json_body={"name": plan.name, "email": plan.email}
             )
             api = _Api(client, str(info["token"]))
-            conv = await api.call(
-                "POST",
-                "/customer/conversations",
-                json_body={
-                    "name": plan.name,
-                    "email": plan.email,
-                    "department": plan.scenario.department,
-                    "page_url": plan.scenario.page_url,
-                    "prechat": plan.scenario.prechat,
-                    "message": plan.opening,
-                },
-            )
+            conv = await _start_conversation(api, plan, missing_departments)
             cid = str(conv["id"])
             stats.conversation_ids.append(cid)
             stats.conversations_started += 1

@@ -18,7 +18,7 @@ LANGS: tuple[str, ...] = ("en", "ko", "ja")
 class Scenario:
     key: str
     lang: str
-    department: str  # a DEMO_DEPARTMENTS id
+    department: str  # a DEMO_DEPARTMENTS id (the plan sends its name)
     page_url: str
     prechat: dict[str, str]
     opening: str
@@ -26,6 +26,7 @@ class Scenario:
     thanks: str
     frustrated: tuple[str, ...] = field(default=())
     attachment_text: str = ""  # what the customer says when attaching a file
+    bot_reply: str = ""  # answer to the department bot's pre-chat question, if it asks
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -98,6 +99,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         thanks="Understood, thanks for the help.",
         frustrated=("Just cancel my subscription and refund me.", "???"),
+        bot_reply="It's invoice INV-20877, paid on the 3rd.",
     ),
     # ------------------------------------------------------------------ Korean
     Scenario(
@@ -153,6 +155,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         followups=("어제 결제했습니다.", "월간 요금제로 바꾸고 싶어요."),
         thanks="친절하게 안내해 주셔서 감사합니다.",
         frustrated=("정말 짜증나네요.", "???"),
+        bot_reply="청구서 INV-31902, 어제 결제한 건입니다.",
     ),
     # ------------------------------------------------------------------ Japanese
     Scenario(
@@ -211,6 +214,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         followups=("購入したのは先月の20日です。", "上長の方に確認していただけますか。"),
         thanks="ご丁寧にありがとうございました。",
         frustrated=("解約したい。今すぐです。", "ふざけるな。"),
+        bot_reply="請求書 INV-40388 です。先月20日に購入しました。",
     ),
 )
 
