@@ -6,7 +6,7 @@ Who reads what: :func:`load_config` reads the file named by
 defaults.  A bad file raises :class:`ConfigError`, whose message names the
 file, the line and the key so the user can fix it without guessing: tomllib
 reports the line of syntax errors; for a wrong type or an unknown key we find
-the key's line by scanning the text (:func:`_find_key_line`).
+the key's line by scanning the text (:func:`find_key_line`).
 
 What it refuses: tokens.  Any key called ``token``/``password``/``secret`` is
 an error pointing at ``agent-console login``, so a token never lands in a file
@@ -193,7 +193,7 @@ class _Builder:
         return ConfigError(
             f"key '{key}': {message}",
             path=self.path,
-            line=_find_key_line(self.text, key),
+            line=find_key_line(self.text, key),
             key=key,
         )
 
@@ -396,7 +396,7 @@ def _split_dotted(text: str) -> list[str]:
     return [p[1:-1] if p[:1] in "\"'" else p for p in parts]
 
 
-def _find_key_line(text: str, dotted_key: str) -> int | None:
+def find_key_line(text: str, dotted_key: str) -> int | None:
     """1-based line where ``dotted_key`` is assigned or its table starts (best effort).
 
     Understands ``[table]`` headers and dotted keys; inside an inline table the
