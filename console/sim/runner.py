@@ -8,8 +8,9 @@ Each customer follows a :class:`~console.sim.plan.CustomerPlan`:
    pre-chat answers and the opening line;
 3. wait for an agent's reply on the stream, "read and type" (typing
    indicator, a pause), send the next line; optionally upload an attachment;
-4. while nobody answers: nudge after each patience period, and some customers
-   leave when the nudges run out;
+4. while nobody answers: nudge after each patience period; when the nudges run
+   out some customers say so and leave (``POST …/leave``), the others wait one
+   more, longer period and then leave silently;
 5. at the end say thanks, wait for the agent to close, rate the chat and ask
    for the transcript.
 
@@ -332,6 +333,15 @@ class _Customer:
         await self.send(self.plan.attachment_text, "attachment", [str(meta["id"])])
         self.run.stats.attachments_sent += 1
 
+    async def leave(self) -> None:
+        """Close the chat widget: ``POST …/leave`` (the server marks a waiting chat abandoned)."""
+        assert self.api is not None
+        self.run.stats.abandoned += 1
+        try:
+            await self.api.call("POST", f"/customer/conversations/{self.conversation_id}/leave")
+        except HttpError as exc:
+            self.run.note_http_error(self.plan.index, exc)
+
     async def poll(self) -> None:
         """Catch up over REST (stream down or reset)."""
         assert self.api is not None
@@ -429,12 +439,12 @@ class _Customer:
                     continue
                 if plan.leaves_if_ignored:
                     await self.send(LEAVING[plan.lang], "leaving")
-                    stats.abandoned += 1
+                    await self.leave()
                     return
                 # Patient customers wait one more long period, then give up quietly.
                 reply = await self.wait_reply(plan.patience_seconds * 2)
                 if reply is None:
-                    stats.abandoned += 1
+                    await self.leave()
                     return
                 if reply == "closed":
                     break
