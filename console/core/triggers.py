@@ -1,0 +1,212 @@
+"""Trigger-statement detection: is this customer getting frustrated, angry or about to leave?
+
+The agent's console highlights the matching words and raises the
+conversation's severity so the most-at-risk chat surfaces first.  Detection is
+deliberately simple and explainable: lexicons of phrases and regular
+expressions per language (``console/core/data/triggers/{en,ko,ja}.toml``)
+plus two language-independent signals:
+
+* repeated punctuation: ``???``, ``!!!``, ``?!?`` (three or more ASCII marks),
+  ``？？``/``！！`` (two or more full-width marks);
+* shouting: three or more consecutive ALL-CAPS English words (each at least two
+  letters, so "I" and "A" do not count).
+
+All lexicons are applied to every message (a Korean customer may write "refund
+please 환불"), so no language detection is needed.  It does not understand
+negation or sarcasm: "I'm not angry at all" triggers ``anger``.  The known
+false positives are listed in ``docs/triggers.md``.
+
+API:
+
+* :func:`detect(text) <detect>` → :class:`TriggerResult` with ``spans``
+  (``start``, ``end``, ``category``, ``severity``), sorted and non-overlapping,
+  and ``severity`` (0 none, 1 mild, 2 high, 3 critical).
+* :data:`NO_TRIGGERS` - the empty result.
+* :func:`load_lexicons` - the parsed lexicon files (cached).
+
+Message severity is the maximum span severity, raised by one (up to 3) when
+spans of two or more different categories reach severity 2 - an angry
+customer who also wants to cancel is more urgent than either alone.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Final
+
+__all__ = [
+    "NO_TRIGGERS",
+    "Category",
+    "Lexicon",
+    "Rule",
+    "Severity",
+    "TriggerResult",
+    "TriggerSpan",
+    "detect",
+    "load_lexicons",
+]
+
+LANGUAGES: Final = ("en", "ko", "ja")
+
+
+class Severity(enum.IntEnum):
+    NONE = 0
+    MILD = 1
+    HIGH = 2
+    CRITICAL = 3
+
+
+class Category(enum.StrEnum):
+    FRUSTRATION = "frustration"
+    ANGER = "anger"
+    CHURN = "churn"  # cancellation, refunds, leaving for a competitor
+    ESCALATION = "escalation"  # manager, supervisor, legal threats
+    PUNCTUATION = "punctuation"  # ???, !!!, ？？
+    SHOUTING = "shouting"  # ALL CAPS (English)
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerSpan:
+    start: int
+    end: int
+    category: Category
+    severity: Severity
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerResult:
+    spans: tuple[TriggerSpan, ...]
+    severity: Severity
+
+    def __bool__(self) -> bool:
+        return self.severity > Severity.NONE
+
+    @property
+    def categories(self) -> frozenset[Category]:
+        return frozenset(span.category for span in self.spans)
+
+
+NO_TRIGGERS: Final = TriggerResult(spans=(), severity=Severity.NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    category: Category
+    severity: Severity
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    lang: str
+    rules: tuple[Rule, ...]
+
+
+class LexiconError(ValueError):
+    """A trigger lexicon file that cannot be used; the message names the file and rule."""
+
+
+def _compile_rule(lang: str, index: int, raw: dict[str, object], word_boundaries: bool) -> Rule:
+    where = f"triggers/{lang}.toml rule #{index + 1}"
+    try:
+        category = Category(str(raw["category"]))
+        severity = Severity(int(str(raw["severity"])))
+    except (KeyError, ValueError) as exc:
+        raise LexiconError(f"{where}: needs a known category and a severity 1-3 ({exc}).") from exc
+    phrases = raw.get("phrases", [])
+    patterns = raw.get("patterns", [])
+    if not isinstance(phrases, list) or not isinstance(patterns, list):
+        raise LexiconError(f"{where}: phrases and patterns must be lists of strings.")
+    alternatives: list[str] = []
+    # Longest phrases first, so "cancel my account" wins over "cancel".
+    for phrase in sorted((str(p) for p in phrases), key=len, reverse=True):
+        escaped = re.escape(phrase).replace(r"\ ", r"\s+")
+        alternatives.append(rf"(?<!\w){escaped}(?!\w)" if word_boundaries else escaped)
+    alternatives.extend(str(p) for p in patterns)
+    if not alternatives:
+        raise LexiconError(f"{where}: has neither phrases nor patterns.")
+    try:
+        regex = re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+    except re.error as exc:
+        raise LexiconError(f"{where}: bad regular expression: {exc}.") from exc
+    return Rule(category=category, severity=severity, regex=regex)
+
+
+def parse_lexicon(lang: str, text: str) -> Lexicon:
+    """Parse one lexicon file's TOML text (exposed for tests and custom lexicons)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"triggers/{lang}.toml is not valid TOML: {exc}.") from exc
+    word_boundaries = bool(data.get("word_boundaries", False))
+    rules_raw = data.get("rule", [])
+    if not isinstance(rules_raw, list):
+        raise LexiconError(f"triggers/{lang}.toml: [[rule]] must be an array of tables.")
+    rules = tuple(_compile_rule(lang, i, raw, word_boundaries) for i, raw in enumerate(rules_raw))
+    return Lexicon(lang=lang, rules=rules)
+
+
+@lru_cache(maxsize=1)
+def load_lexicons() -> tuple[Lexicon, ...]:
+    """The packaged lexicons for en, ko and ja (read once)."""
+    root = resources.files("console.core").joinpath("data").joinpath("triggers")
+    return tuple(
+        parse_lexicon(lang, root.joinpath(f"{lang}.toml").read_text(encoding="utf-8"))
+        for lang in LANGUAGES
+    )
+
+
+_PUNCTUATION = re.compile(r"[?!]{3,}|[？！]{2,}|[?!？！]{3,}")
+# An ALL-CAPS word: two or more capitals (apostrophes allowed: DON'T).
+_CAPS_WORD = r"[A-Z][A-Z']*[A-Z]"
+_SHOUTING = re.compile(rf"\b{_CAPS_WORD}(?:[\s,.!?;:-]+{_CAPS_WORD}){{2,}}\b")
+
+
+def _signals(text: str) -> list[TriggerSpan]:
+    spans = [
+        TriggerSpan(m.start(), m.end(), Category.PUNCTUATION, Severity.MILD)
+        for m in _PUNCTUATION.finditer(text)
+    ]
+    spans.extend(
+        TriggerSpan(m.start(), m.end(), Category.SHOUTING, Severity.HIGH)
+        for m in _SHOUTING.finditer(text)
+    )
+    return spans
+
+
+def _merge(spans: list[TriggerSpan]) -> tuple[TriggerSpan, ...]:
+    """Non-overlapping spans: on overlap keep the more severe, then the longer one."""
+    ranked = sorted(spans, key=lambda s: (-s.severity, -(s.end - s.start), s.start))
+    taken: list[TriggerSpan] = []
+    for span in ranked:
+        if all(span.end <= t.start or span.start >= t.end for t in taken):
+            taken.append(span)
+    return tuple(sorted(taken, key=lambda s: s.start))
+
+
+def detect(text: str, lexicons: tuple[Lexicon, ...] | None = None) -> TriggerResult:
+    """Find trigger statements in ``text`` (already sanitized; spans index into it)."""
+    if not text:
+        return NO_TRIGGERS
+    found: list[TriggerSpan] = []
+    for lexicon in lexicons if lexicons is not None else load_lexicons():
+        for rule in lexicon.rules:
+            found.extend(
+                TriggerSpan(m.start(), m.end(), rule.category, rule.severity)
+                for m in rule.regex.finditer(text)
+                if m.end() > m.start()
+            )
+    found.extend(_signals(text))
+    if not found:
+        return NO_TRIGGERS
+    spans = _merge(found)
+    severity = max(s.severity for s in spans)
+    high_categories = {s.category for s in spans if s.severity >= Severity.HIGH}
+    if len(high_categories) >= 2:
+        severity = Severity(min(int(Severity.CRITICAL), severity + 1))
+    return TriggerResult(spans=spans, severity=Severity(severity))
