@@ -297,6 +297,13 @@ class AgentsView(_Model, kw_only=True):
 # --------------------------------------------------------------------------- customer API
 
 
+class CustomerSession(_Request, kw_only=True):
+    """``POST /customer/session`` (no auth): who the customer is; answers with a customer token."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    email: ShortText = ""
+
+
 class StartConversation(_Request, kw_only=True):
     """``POST /customer/conversations`` (customer token)."""
 

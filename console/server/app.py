@@ -1,0 +1,368 @@
+"""The reference chat server: ``create_app(settings)`` (Starlette) and ``serve(settings)`` (uvicorn).
+
+Request pipeline for every REST route in :data:`console.server.routes.ROUTES`:
+
+1. :class:`RequestGuard` (pure ASGI) refuses bodies over the limit with 413
+   (JSON 1 MiB; uploads 25 MB plus form overhead) from ``Content-Length`` or
+   while streaming, and records ``method path role status`` in
+   ``app.state.request_log`` (served by ``GET /api/v1/_debug/requests`` only
+   when ``settings.debug_endpoints`` is on: tests use it to prove that a
+   read-only client never sent a mutating request).
+2. Bearer token → :class:`Principal`, else 401 ``unauthorized``.
+3. Token bucket per token (``rate_per_second``/``rate_burst``) → 429 ``rate_limited``
+   with ``Retry-After`` (off when ``settings.rate_limit`` is false).
+4. Supervisor + mutating method → 403 ``read_only``, before anything else is
+   looked at; other role mismatches → 403 ``forbidden``.
+5. JSON body decoded into the route's msgspec Struct → 400 ``bad_request`` with
+   msgspec's explanation.
+6. The handler runs; mutating handlers inside one database transaction, so an
+   error anywhere leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import inspect
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from console.protocol import limits
+from console.server import admin
+from console.server.api import Ctx, Principal, RouteSpec
+from console.server.db import Database
+from console.server.errors import ApiError, error_response
+from console.server.routes import ROUTES
+from console.server.service import Service
+from console.server.settings import ServerSettings
+from console.server.stream import Hub, stream_endpoint
+
+log = logging.getLogger("console.server")
+
+API = limits.API_PREFIX
+UPLOAD_OVERHEAD = 1024 * 1024  # multipart boundaries and headers around a 25 MB file
+
+
+class TokenBucket:
+    __slots__ = ("stamp", "tokens")
+
+    def __init__(self, burst: int) -> None:
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+
+@dataclass(slots=True)
+class ServerState:
+    """Everything handlers share; ``app.state.ac``."""
+
+    settings: ServerSettings
+    db: Database
+    svc: Service
+    hub: Hub
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    request_log: collections.deque[dict[str, Any]] = field(
+        default_factory=lambda: collections.deque(maxlen=20_000)
+    )
+
+    def authenticate(self, token: str | None) -> Principal | None:
+        if not token or len(token) > 512:
+            return None
+        key = admin.hash_token(token)
+        row = self.db.one(
+            "SELECT role, subject_id FROM tokens WHERE hash = ? AND revoked = 0", (key,)
+        )
+        if row is None:
+            return None
+        table = "customers" if row["role"] == "customer" else "users"
+        who = self.db.one(f"SELECT name FROM {table} WHERE id = ?", (row["subject_id"],))
+        if who is None:
+            return None
+        return Principal(role=row["role"], subject_id=row["subject_id"], name=who["name"], key=key)
+
+    def rate_check(self, key: str) -> None:
+        """Take one token from ``key``'s bucket or raise 429 with the seconds to wait."""
+        s = self.settings
+        if not s.rate_limit:
+            return
+        now = time.monotonic()
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            if len(self.buckets) > 100_000:
+                self.buckets.clear()
+            bucket = self.buckets[key] = TokenBucket(s.rate_burst)
+        bucket.tokens = min(
+            float(s.rate_burst), bucket.tokens + (now - bucket.stamp) * s.rate_per_second
+        )
+        bucket.stamp = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return
+        wait = math.ceil((1.0 - bucket.tokens) / s.rate_per_second) if s.rate_per_second > 0 else 60
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Too many requests; wait {wait} s and try again.",
+            headers={"Retry-After": str(max(1, wait))},
+        )
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+async def _decode_body(request: Request, model: type) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        raw = b"{}"
+    try:
+        return msgspec.json.decode(raw, type=model)
+    except msgspec.ValidationError as exc:
+        raise ApiError(400, "bad_request", f"Invalid request body: {exc}.") from None
+    except msgspec.DecodeError:
+        raise ApiError(
+            400, "bad_request", "The request body is not valid JSON; send a JSON object."
+        ) from None
+
+
+def _render(spec: RouteSpec, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    status = spec.status
+    if isinstance(result, tuple):
+        status, result = result
+    if result is None or status == 204:
+        return Response(status_code=status)
+    return Response(msgspec.json.encode(result), status_code=status, media_type="application/json")
+
+
+def endpoint_for(spec: RouteSpec) -> Any:
+    is_async = inspect.iscoroutinefunction(spec.handler)
+
+    async def endpoint(request: Request) -> Response:
+        st: ServerState = request.app.state.ac
+        info = request.scope.get("ac_info")
+        try:
+            token = _bearer(request)
+            principal = st.authenticate(token) if token else None
+            if principal is None and spec.auth:
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "Missing or invalid token: send 'Authorization: Bearer <token>' "
+                    "(create one with 'agent-console token create').",
+                )
+            if info is not None:
+                info["role"] = principal.role if principal else None
+            client = request.client.host if request.client else "unknown"
+            st.rate_check(principal.key if principal else "ip:" + client)
+            if principal is not None and principal.role == "supervisor" and spec.mutating:
+                raise ApiError(
+                    403,
+                    "read_only",
+                    "Supervisor tokens are read-only: this request would change data.",
+                )
+            if spec.auth and principal is not None and principal.role not in spec.roles:
+                allowed = " or ".join(spec.roles)
+                raise ApiError(
+                    403,
+                    "forbidden",
+                    f"This endpoint is for {allowed} tokens, not {principal.role}.",
+                )
+            body = await _decode_body(request, spec.body) if spec.body is not None else None
+            ctx = Ctx(
+                request=request,
+                principal=principal,
+                body=body,
+                svc=st.svc,
+                settings=st.settings,
+                spec=spec,
+            )
+            if is_async:
+                result = await spec.handler(ctx)
+            elif spec.mutating:
+                with st.db.transaction():
+                    result = spec.handler(ctx)
+            else:
+                result = spec.handler(ctx)
+            return _render(spec, result)
+        except ApiError as exc:
+            return error_response(exc.status, exc.code, exc.message, exc.headers)
+        except Exception:
+            log.exception("%s %s failed", request.method, request.url.path)
+            return error_response(
+                500, "internal", "The server failed on this request; it has been logged."
+            )
+
+    endpoint.__name__ = spec.handler.__name__
+    endpoint.__doc__ = spec.handler.__doc__
+    return endpoint
+
+
+class RequestGuard:
+    """Pure ASGI: body size limits (413) and the request log."""
+
+    def __init__(self, app: ASGIApp, state_getter: Any) -> None:
+        self.app = app
+        self.state_getter = state_getter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        method: str = scope["method"]
+        upload = method == "POST" and path.endswith("/attachments")
+        limit = limits.MAX_ATTACHMENT_BYTES + UPLOAD_OVERHEAD if upload else limits.MAX_JSON_BYTES
+        info: dict[str, Any] = {"role": None, "status": None}
+        scope["ac_info"] = info
+        state: ServerState = self.state_getter()
+        log_it = not path.startswith(API + "/_debug")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                info["status"] = message["status"]
+            await send(message)
+
+        try:
+            declared = None
+            for name, value in scope.get("headers", []):
+                if name == b"content-length":
+                    with contextlib.suppress(ValueError):
+                        declared = int(value)
+            if declared is not None and declared > limit:
+                what = "file" if upload else "JSON body"
+                response = error_response(
+                    413,
+                    "too_large",
+                    f"The {what} is larger than {limit // (1024 * 1024)} MiB; send less.",
+                )
+                response.headers["Connection"] = "close"
+                await response(scope, receive, send_wrapper)
+                return
+            received = 0
+
+            async def receive_wrapper() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise ApiError(
+                            413, "too_large", "The request body is too large; send less."
+                        )
+                return message
+
+            await self.app(scope, receive_wrapper, send_wrapper)
+        finally:
+            if log_it:
+                state.request_log.append(
+                    {"method": method, "path": path, "role": info["role"], "status": info["status"]}
+                )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return error_response(405, "method_not_allowed", "This method is not allowed on this path.")
+    if exc.status_code == 404:
+        return error_response(404, "not_found", "No such endpoint; see /api/v1/openapi.json.")
+    return error_response(exc.status_code, "http_error", str(exc.detail))
+
+
+def create_app(settings: ServerSettings) -> Starlette:
+    """Build the app (opens and migrates the database, seeds demo data if asked)."""
+    db = Database(settings.db_path, event_retention=settings.event_log_retention)
+    (settings.data_dir / "attachments").mkdir(parents=True, exist_ok=True)
+    with db.transaction():
+        admin.ensure_default_department(db.conn)
+    if settings.demo:
+        from console.server.demo import load_demo
+
+        load_demo(db)
+    svc = Service(db)
+    state = ServerState(settings=settings, db=db, svc=svc, hub=Hub(db))
+
+    routes: list[BaseRoute] = [
+        Route(
+            API + spec.path,
+            endpoint_for(spec),
+            methods=[spec.method],
+            name=f"{spec.method} {spec.path}",
+        )
+        for spec in ROUTES
+    ]
+
+    async def openapi(request: Request) -> Response:
+        from console.server.openapi import build_openapi
+
+        return JSONResponse(build_openapi(ROUTES))
+
+    async def stream(websocket: WebSocket) -> None:
+        await stream_endpoint(
+            websocket,
+            authenticate=state.authenticate,
+            hub=state.hub,
+            heartbeat_seconds=settings.heartbeat_seconds,
+        )
+
+    routes.append(Route(API + "/openapi.json", openapi, methods=["GET"]))
+    routes.append(WebSocketRoute(API + "/stream", stream))
+    if settings.debug_endpoints:
+
+        async def debug_requests(request: Request) -> Response:
+            """Test-only request log: ``[{"method","path","role","status"}]``; DELETE clears it."""
+            if request.method == "DELETE":
+                state.request_log.clear()
+                return Response(status_code=204)
+            return JSONResponse(list(state.request_log))
+
+        routes.append(Route(API + "/_debug/requests", debug_requests, methods=["GET", "DELETE"]))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            db.close()
+
+    app = Starlette(
+        routes=routes, exception_handlers={HTTPException: _http_error}, lifespan=lifespan
+    )
+    app.state.ac = state
+    app.state.request_log = state.request_log
+    app.state.settings = settings
+    app.add_middleware(RequestGuard, state_getter=lambda: state)
+    return app
+
+
+def serve(settings: ServerSettings) -> None:
+    """Run the server in the foreground until interrupted."""
+    import uvicorn
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        lifespan="on",
+        proxy_headers=False,
+        server_header=False,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,1133 @@
+"""REST handlers of the reference server and the route table (:data:`ROUTES`).
+
+Each handler's docstring is its OpenAPI description.  Handlers of mutating
+routes run inside one database transaction opened by ``console.server.app``
+(so an error leaves nothing half-written); ``GET`` handlers only read.
+Roles: ``agent`` may do everything on the agent side, ``supervisor`` may only
+read (every mutating route answers 403 ``read_only`` before anything else is
+checked), ``customer`` only reaches ``/customer/...`` routes, the attachment
+routes and ``GET /me``, and only for their own conversations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, Response
+
+from console.protocol import limits
+from console.protocol import models as m
+from console.server import admin
+from console.server.api import AGENT, CUSTOMER, EVERYONE, Ctx, QueryParam, RouteSpec
+from console.server.db import new_id, now_iso
+from console.server.errors import ApiError, bad_request, not_found
+from console.server.mail import send_mail_soon
+from console.server.service import CONV_SELECT, encode
+
+# --------------------------------------------------------------------------- health, me, departments
+
+
+def health(ctx: Ctx) -> Any:
+    """Liveness probe: 200 with ``{"status": "ok"}`` once the server can serve requests."""
+    return {"status": "ok", "last_seq": ctx.svc.db.last_seq()}
+
+
+def get_me(ctx: Ctx) -> m.Me:
+    """The caller: id, name, role and, for agents, status, capacity and departments."""
+    return ctx.svc.me_model(ctx.me.role, ctx.me.subject_id)
+
+
+def put_me_status(ctx: Ctx) -> m.Me:
+    """Change the agent's status, ``accepting`` flag or capacity.
+
+    Going online, accepting again or raising capacity drains the queue into the
+    agent's free slots.  Emits ``agent.updated``.
+    """
+    req: m.StatusUpdate = ctx.body
+    fields: dict[str, Any] = {}
+    if req.status is not None:
+        fields["status"] = req.status
+    if req.accepting is not None:
+        fields["accepting"] = int(req.accepting)
+    if req.capacity is not None:
+        fields["capacity"] = req.capacity
+    if fields:
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        ctx.svc.db.execute(
+            f"UPDATE users SET {cols} WHERE id = ?", (*fields.values(), ctx.me.subject_id)
+        )
+        ctx.svc.emit_agent(ctx.me.subject_id)
+        ctx.svc.drain_queue()
+    return ctx.svc.me_model(ctx.me.role, ctx.me.subject_id)
+
+
+def list_departments(ctx: Ctx) -> list[m.Department]:
+    """All departments with ``open_now`` computed from their business hours."""
+    return ctx.svc.departments()
+
+
+# --------------------------------------------------------------------------- conversations (agent side)
+
+
+def list_conversations(ctx: Ctx) -> m.ConversationPage:
+    """Conversations, newest first, filtered by state, assignee and department.
+
+    ``assignee=me`` means the caller, ``any`` (default) means no filter, anything
+    else is an agent id.  Pass ``next_cursor`` back as ``cursor`` for the next page.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    state = ctx.query("state")
+    if state:
+        where.append("c.state = ?")
+        params.append(state)
+    assignee = ctx.request.query_params.get("assignee") or "any"
+    if assignee == "me":
+        where.append("c.assignee_id = ?")
+        params.append(ctx.me.subject_id)
+    elif assignee != "any":
+        where.append("c.assignee_id = ?")
+        params.append(assignee)
+    department = ctx.request.query_params.get("department")
+    if department:
+        where.append("c.department_id = ?")
+        params.append(department)
+    cursor = ctx.request.query_params.get("cursor")
+    if cursor:
+        if not cursor.isdigit() or len(cursor) > 18:
+            raise bad_request("The cursor is not valid; use next_cursor from the previous page.")
+        where.append("c.seq < ?")
+        params.append(int(cursor))
+    limit = ctx.limit()
+    sql = (
+        CONV_SELECT
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY c.seq DESC LIMIT ?"
+    )
+    rows = ctx.svc.db.all(sql, (*params, limit + 1))
+    next_cursor = str(rows[limit - 1]["seq"]) if len(rows) > limit else None
+    return m.ConversationPage(
+        items=[ctx.svc.conversation_model(r) for r in rows[:limit]], next_cursor=next_cursor
+    )
+
+
+def get_conversation(ctx: Ctx) -> m.Conversation:
+    """One conversation.  Reading never marks it read or changes it."""
+    return ctx.svc.conversation(ctx.path("id"))
+
+
+def list_messages(ctx: Ctx) -> m.MessagePage:
+    """Messages in ascending order, internal notes included.
+
+    Without cursors: the newest ``limit``.  ``before=<message_id>``: the ``limit``
+    messages just before it; ``after=<message_id>``: the ``limit`` just after it.
+    ``has_more`` says whether more exist in that direction.
+    """
+    conv_id = ctx.path("id")
+    ctx.svc.require_conversation(conv_id)
+    return ctx.svc.message_page(
+        conv_id,
+        before=ctx.request.query_params.get("before"),
+        after=ctx.request.query_params.get("after"),
+        limit=ctx.limit(),
+        include_internal=True,
+    )
+
+
+def send_message(ctx: Ctx) -> Any:
+    """Send a reply (or an internal note with ``internal: true``) as the calling agent.
+
+    Idempotent on ``client_id``: repeating a request returns the original
+    message with status 200 instead of 201 and creates nothing.  Answering a
+    waiting customer records the response time.  Emits ``message.created``.
+    """
+    me = ctx.me
+    message, created = ctx.svc.send_agent_message(ctx.path("id"), me.subject_id, me.name, ctx.body)
+    return (201 if created else 200), message
+
+
+def accept_conversation(ctx: Ctx) -> m.Conversation:
+    """Take a queued conversation.  409 ``not_queued`` if it is not in the queue,
+    409 ``capacity_full`` if the agent already has ``capacity`` active chats."""
+    conv = ctx.svc.require_conversation(ctx.path("id"))
+    if conv["state"] != "queued":
+        raise ApiError(
+            409,
+            "not_queued",
+            f"This conversation is {conv['state']}, not queued; refresh the queue.",
+        )
+    agent = ctx.svc.user_row(ctx.me.subject_id)
+    assert agent is not None
+    if ctx.svc.active_count(ctx.me.subject_id) >= int(agent["capacity"]):
+        raise ApiError(
+            409,
+            "capacity_full",
+            f"You already have {agent['capacity']} active chats; close one or raise your capacity first.",
+        )
+    ctx.svc.assign(conv["id"], ctx.me.subject_id)
+    return ctx.svc.conversation(conv["id"])
+
+
+def transfer_conversation(ctx: Ctx) -> m.Conversation:
+    """Hand the conversation to another agent (``agent_id``) or back to a department's
+    queue (``department_id``); exactly one of the two.  ``note`` is kept as an
+    internal message.  409 ``capacity_full`` if the target agent has no room,
+    409 ``conversation_closed`` for closed conversations."""
+    req: m.TransferRequest = ctx.body
+    svc = ctx.svc
+    conv = svc.require_conversation(ctx.path("id"))
+    if (req.agent_id is None) == (req.department_id is None):
+        raise bad_request("Give exactly one of agent_id or department_id.")
+    if conv["state"] == "closed":
+        raise ApiError(
+            409, "conversation_closed", "This conversation is closed; it cannot be transferred."
+        )
+    previous = conv["assignee_id"]
+    if req.agent_id is not None:
+        target = svc.user_row(req.agent_id)
+        if target is None or target["role"] != "agent":
+            raise not_found("Agent")
+        if target["id"] != previous and svc.active_count(target["id"]) >= int(target["capacity"]):
+            raise ApiError(
+                409, "capacity_full", f"{target['name']} has no free capacity; pick another agent."
+            )
+        text = f"Transferred to {target['name']}" + (f": {req.note}" if req.note else ".")
+        svc.insert_message(
+            conv["id"],
+            author_kind="agent",
+            author_id=ctx.me.subject_id,
+            author_name=ctx.me.name,
+            body=text,
+            internal=True,
+            customer_id=conv["customer_id"],
+        )
+        svc.assign(conv["id"], target["id"])
+    else:
+        assert req.department_id is not None
+        dept = svc.department_row(req.department_id)
+        if dept is None:
+            raise not_found("Department")
+        text = f"Transferred to {dept['name']}" + (f": {req.note}" if req.note else ".")
+        svc.insert_message(
+            conv["id"],
+            author_kind="agent",
+            author_id=ctx.me.subject_id,
+            author_name=ctx.me.name,
+            body=text,
+            internal=True,
+            customer_id=conv["customer_id"],
+        )
+        svc.update_conversation(
+            conv["id"],
+            state="queued",
+            assignee_id=None,
+            department_id=dept["id"],
+            queued_at=now_iso(),
+        )
+        if previous:
+            svc.emit_agent(previous)
+        svc._enter_queue(conv["id"], exclude=ctx.me.subject_id)
+        if conv["department_id"] != dept["id"]:
+            svc.emit_queue(conv["department_id"])
+    svc.drain_queue()
+    return svc.conversation(conv["id"])
+
+
+def close_conversation(ctx: Ctx) -> m.Conversation:
+    """Close the conversation.  ``request_csat`` (default true) asks the customer for a
+    rating; ``send_transcript`` mails the public transcript to ``transcript_email``
+    (default: the customer's email) after the close commits.  The freed slot
+    drains the queue.  409 ``conversation_closed`` if already closed."""
+    req: m.CloseRequest = ctx.body
+    svc = ctx.svc
+    conv = svc.require_conversation(ctx.path("id"))
+    if conv["state"] == "closed":
+        raise ApiError(409, "conversation_closed", "This conversation is already closed.")
+    to = (req.transcript_email or conv["customer_email"] or "").strip()
+    if req.send_transcript and not _looks_like_email(to):
+        raise bad_request(
+            "No valid transcript address: give transcript_email or record the customer's email."
+        )
+    if req.request_csat:
+        svc.system_message(conv["id"], "This chat has ended. How did we do? Rate it from 1 to 5.")
+    else:
+        svc.system_message(conv["id"], "This chat has ended.")
+    svc.update_conversation(conv["id"], state="closed", closed_at=now_iso(), waiting_since=None)
+    model = svc.emit_conversation(conv["id"])
+    if conv["assignee_id"]:
+        svc.emit_agent(conv["assignee_id"])
+    svc.emit_queue(conv["department_id"])
+    if req.send_transcript:
+        _queue_transcript(ctx, conv["id"], to)
+    svc.drain_queue()
+    return model
+
+
+def typing(ctx: Ctx) -> None:
+    """Tell the other side someone is (not) typing.  Emits ``typing``; nothing is stored
+    beyond the event log."""
+    req: m.TypingRequest = ctx.body
+    conv = ctx.svc.require_conversation(ctx.path("id"))
+    _emit_typing(ctx, conv["id"], conv["customer_id"], "agent", req.typing)
+
+
+def mark_read(ctx: Ctx) -> None:
+    """Mark everything up to now as read by the calling agent (never by supervisors)."""
+    conv = ctx.svc.require_conversation(ctx.path("id"))
+    row = ctx.svc.db.one("SELECT MAX(seq) FROM messages WHERE conversation_id = ?", (conv["id"],))
+    ctx.svc.db.execute(
+        "INSERT INTO reads (user_id, conversation_id, last_message_seq) VALUES (?,?,?) "
+        "ON CONFLICT(user_id, conversation_id) DO UPDATE SET last_message_seq = excluded.last_message_seq",
+        (ctx.me.subject_id, conv["id"], int(row[0] or 0) if row else 0),
+    )
+
+
+def _emit_typing(
+    ctx: Ctx, conv_id: str, customer_id: str, kind: m.AuthorKind, is_typing: bool
+) -> None:
+    event = m.TypingEvent(
+        conversation_id=conv_id, author_kind=kind, author_name=ctx.me.name, typing=is_typing
+    )
+    ctx.svc.db.append_event(
+        "typing", encode(event), customer_id=customer_id, public=True, actor_id=ctx.me.subject_id
+    )
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _looks_like_email(value: str) -> bool:
+    return bool(_EMAIL.match(value)) and len(value) <= limits.MAX_SHORT_TEXT_CHARS
+
+
+def _queue_transcript(ctx: Ctx, conv_id: str, to: str) -> None:
+    subject, body = ctx.svc.transcript_text(conv_id)
+    settings = ctx.settings
+    ctx.svc.db.after_commit(lambda: send_mail_soon(settings, to, subject, body))
+
+
+# --------------------------------------------------------------------------- customers (agent side)
+
+
+def get_customer(ctx: Ctx) -> m.Customer:
+    """A customer's profile: account fields, custom fields, tags and recent activity."""
+    row = ctx.svc.customer_row(ctx.path("id"))
+    if row is None:
+        raise not_found("Customer")
+    return ctx.svc.customer_model(row)
+
+
+def put_customer_tags(ctx: Ctx) -> m.Customer:
+    """Replace the customer's tags (trimmed, empty ones dropped, duplicates removed).
+    Emits ``customer.updated``."""
+    req: m.TagsUpdate = ctx.body
+    row = ctx.svc.customer_row(ctx.path("id"))
+    if row is None:
+        raise not_found("Customer")
+    tags = list(dict.fromkeys(t.strip() for t in req.tags if t.strip()))
+    ctx.svc.db.execute(
+        "UPDATE customers SET tags = ? WHERE id = ?",
+        (json.dumps(tags, ensure_ascii=False), row["id"]),
+    )
+    model = ctx.svc.customer_model(ctx.svc.customer_row(row["id"]))  # type: ignore[arg-type]
+    ctx.svc.db.append_event("customer.updated", encode(model))
+    return model
+
+
+def list_customer_notes(ctx: Ctx) -> list[m.CustomerNote]:
+    """Notes agents wrote about the customer, oldest first.  Never shown to customers."""
+    cust = ctx.svc.customer_row(ctx.path("id"))
+    if cust is None:
+        raise not_found("Customer")
+    rows = ctx.svc.db.all(
+        "SELECT * FROM customer_notes WHERE customer_id = ? ORDER BY created_at, id", (cust["id"],)
+    )
+    return [ctx.svc.note_model(r) for r in rows]
+
+
+def create_customer_note(ctx: Ctx) -> tuple[int, m.CustomerNote]:
+    """Add a note about the customer.  Emits ``customer.note_created`` (staff only)."""
+    req: m.NoteCreate = ctx.body
+    cust = ctx.svc.customer_row(ctx.path("id"))
+    if cust is None:
+        raise not_found("Customer")
+    if not req.body.strip():
+        raise bad_request("The note is empty; write something first.")
+    note_id = new_id("note")
+    ctx.svc.db.execute(
+        "INSERT INTO customer_notes (id, customer_id, author_id, author_name, body, created_at) VALUES (?,?,?,?,?,?)",
+        (note_id, cust["id"], ctx.me.subject_id, ctx.me.name, req.body, now_iso()),
+    )
+    note_row = ctx.svc.db.one("SELECT * FROM customer_notes WHERE id = ?", (note_id,))
+    assert note_row is not None
+    model = ctx.svc.note_model(note_row)
+    ctx.svc.db.append_event("customer.note_created", encode(model))
+    return 201, model
+
+
+def list_customer_conversations(ctx: Ctx) -> list[m.Conversation]:
+    """The customer's conversations, newest first (past chats in the sidebar)."""
+    cust = ctx.svc.customer_row(ctx.path("id"))
+    if cust is None:
+        raise not_found("Customer")
+    rows = ctx.svc.db.all(
+        CONV_SELECT + " WHERE c.customer_id = ? ORDER BY c.seq DESC LIMIT 200", (cust["id"],)
+    )
+    return [ctx.svc.conversation_model(r) for r in rows]
+
+
+# --------------------------------------------------------------------------- canned replies
+
+
+def _canned_model(row: Any) -> m.CannedReply:
+    return m.CannedReply(
+        id=row["id"],
+        title=row["title"],
+        shortcut=row["shortcut"],
+        body=row["body"],
+        category=row["category"],
+        lang=row["lang"],
+    )
+
+
+def list_canned_replies(ctx: Ctx) -> list[m.CannedReply]:
+    """Canned replies, optionally filtered by ``q`` (case-insensitive substring of title,
+    shortcut or body).  Placeholders such as ``{customer.name}`` are returned
+    literally: the client fills them in."""
+    q = (ctx.request.query_params.get("q") or "").strip()
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = ctx.svc.db.all(
+            "SELECT * FROM canned_replies WHERE title LIKE ?1 ESCAPE '\\' OR shortcut LIKE ?1 ESCAPE '\\' "
+            "OR body LIKE ?1 ESCAPE '\\' ORDER BY (shortcut LIKE ?1 ESCAPE '\\') DESC, title",
+            (pattern,),
+        )
+    else:
+        rows = ctx.svc.db.all("SELECT * FROM canned_replies ORDER BY category, title")
+    return [_canned_model(r) for r in rows]
+
+
+def create_canned_reply(ctx: Ctx) -> tuple[int, m.CannedReply]:
+    """Create a canned reply (201)."""
+    req: m.CannedReplyCreate = ctx.body
+    reply_id = new_id("canned")
+    now = now_iso()
+    ctx.svc.db.execute(
+        "INSERT INTO canned_replies (id, title, shortcut, body, category, lang, created_at, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?)",
+        (reply_id, req.title, req.shortcut, req.body, req.category, req.lang, now, now),
+    )
+    return 201, _canned_model(
+        ctx.svc.db.one("SELECT * FROM canned_replies WHERE id = ?", (reply_id,))
+    )
+
+
+def update_canned_reply(ctx: Ctx) -> m.CannedReply:
+    """Replace a canned reply's fields."""
+    req: m.CannedReplyCreate = ctx.body
+    reply_id = ctx.path("id")
+    cur = ctx.svc.db.execute(
+        "UPDATE canned_replies SET title=?, shortcut=?, body=?, category=?, lang=?, updated_at=? WHERE id=?",
+        (req.title, req.shortcut, req.body, req.category, req.lang, now_iso(), reply_id),
+    )
+    if cur.rowcount == 0:
+        raise not_found("Canned reply")
+    return _canned_model(ctx.svc.db.one("SELECT * FROM canned_replies WHERE id = ?", (reply_id,)))
+
+
+def delete_canned_reply(ctx: Ctx) -> None:
+    """Delete a canned reply (204)."""
+    cur = ctx.svc.db.execute("DELETE FROM canned_replies WHERE id = ?", (ctx.path("id"),))
+    if cur.rowcount == 0:
+        raise not_found("Canned reply")
+
+
+# --------------------------------------------------------------------------- search, supervisor views
+
+
+def search(ctx: Ctx) -> m.SearchResults:
+    """Full-text search over all transcripts (SQLite FTS5, trigram tokenizer, so it
+    matches inside Korean and Japanese text too).  Every word must appear;
+    words shorter than 3 characters fall back to a substring scan."""
+    q = (ctx.request.query_params.get("q") or "").strip()
+    if not q:
+        raise bad_request("Give a search text in q.")
+    if len(q) > 200:
+        raise bad_request("The search text is too long; use at most 200 characters.")
+    limit = ctx.limit()
+    terms = [t for t in q.split() if t]
+    select = (
+        "SELECT m.id AS message_id, m.conversation_id, m.created_at, cu.name AS customer_name, {snippet} AS snippet "
+        "FROM {source} JOIN conversations c ON c.id = m.conversation_id JOIN customers cu ON cu.id = c.customer_id "
+    )
+    if all(len(t) >= 3 for t in terms):
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rows = ctx.svc.db.all(
+            select.format(
+                snippet="snippet(messages_fts, 0, '', '', '…', 16)",
+                source="messages_fts JOIN messages m ON m.seq = messages_fts.rowid",
+            )
+            + "WHERE messages_fts MATCH ? ORDER BY m.seq DESC LIMIT ?",
+            (match, limit),
+        )
+    else:
+        clauses = " AND ".join("m.body LIKE ? ESCAPE '\\'" for _ in terms)
+        patterns = [
+            "%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            for t in terms
+        ]
+        rows = ctx.svc.db.all(
+            select.format(snippet="substr(m.body, 1, 160)", source="messages m")
+            + f"WHERE {clauses} ORDER BY m.seq DESC LIMIT ?",
+            (*patterns, limit),
+        )
+    from datetime import datetime
+
+    return m.SearchResults(
+        items=[
+            m.SearchHit(
+                conversation_id=r["conversation_id"],
+                message_id=r["message_id"],
+                customer_name=r["customer_name"],
+                snippet=r["snippet"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+            )
+            for r in rows
+        ]
+    )
+
+
+def queues_view(ctx: Ctx) -> m.QueuesView:
+    """Per department: waiting and active chats, longest wait, today's average first
+    response and response times, chats abandoned today, and whether it is open."""
+    return ctx.svc.queues_view()
+
+
+def agents_view(ctx: Ctx) -> m.AgentsView:
+    """Per agent: status, load vs capacity, chats today, today's average response time,
+    last reply."""
+    return ctx.svc.agents_view()
+
+
+# --------------------------------------------------------------------------- attachments
+
+SNIFF = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"PK\x05\x06", "application/zip"),
+)
+
+
+def sniff_content_type(head: bytes) -> str:
+    """Content type from magic bytes, never from the client's claim."""
+    for magic, kind in SNIFF:
+        if head.startswith(magic):
+            return kind
+    if not head:
+        return "text/plain; charset=utf-8"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sniffed window is fine.
+        if exc.start < len(head) - 4:
+            return "application/octet-stream"
+        text = head[: exc.start].decode("utf-8")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f" for ch in text):
+        return "application/octet-stream"
+    return "text/plain; charset=utf-8"
+
+
+def safe_filename(name: str | None) -> str:
+    """Display/download name: last path part, no control or format characters, ≤ 200 chars."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = base.strip().strip(".").strip()
+    return base[:200] or "attachment"
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the RFC 5987 ``filename*`` form."""
+    ascii_name = "".join(
+        ch if 32 <= ord(ch) < 127 and ch not in '"\\%;' else "_" for ch in filename
+    )
+    quoted = urllib.parse.quote(filename, safe="")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quoted}"
+
+
+async def upload_attachment(ctx: Ctx) -> tuple[int, m.Attachment]:
+    """Upload one file (multipart field ``file``, at most 25 MB).  The content type is
+    sniffed from the bytes; the name is cleaned of path parts and control
+    characters.  Reference the returned id in ``attachment_ids`` when sending."""
+    try:
+        form = await ctx.request.form(max_files=1, max_fields=5, max_part_size=64 * 1024)
+    except HTTPException as exc:
+        raise bad_request(f"The upload is not valid multipart form data ({exc.detail}).") from None
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise bad_request("Send the file as multipart/form-data in a field named 'file'.")
+        att_id = new_id("att")
+        folder = ctx.settings.data_dir / "attachments"
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".upload-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                await upload.seek(0)
+                while chunk := await upload.read(256 * 1024):
+                    size += len(chunk)
+                    if size > limits.MAX_ATTACHMENT_BYTES:
+                        raise ApiError(
+                            413, "too_large", "The file is larger than 25 MB; compress or split it."
+                        )
+                    if len(head) < 8192:
+                        head += chunk[: 8192 - len(head)]
+                    digest.update(chunk)
+                    out.write(chunk)
+            filename = safe_filename(upload.filename)
+            content_type = sniff_content_type(head)
+            with ctx.svc.db.transaction():
+                ctx.svc.db.execute(
+                    "INSERT INTO attachments (id, filename, content_type, size, sha256, uploader_role, "
+                    "uploader_id, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        att_id,
+                        filename,
+                        content_type,
+                        size,
+                        digest.hexdigest(),
+                        ctx.me.role,
+                        ctx.me.subject_id,
+                        now_iso(),
+                    ),
+                )
+                tmp.replace(folder / att_id)
+            row = ctx.svc.db.one("SELECT * FROM attachments WHERE id = ?", (att_id,))
+            return 201, ctx.svc.attachment_model(row)  # type: ignore[arg-type]
+        finally:
+            tmp.unlink(missing_ok=True)
+    finally:
+        await form.close()
+
+
+def download_attachment(ctx: Ctx) -> Response:
+    """The file's bytes with its sniffed type and a safe ``Content-Disposition: attachment``.
+    Customers may fetch only their own uploads and files in their conversations'
+    public messages."""
+    row = ctx.svc.db.one("SELECT * FROM attachments WHERE id = ?", (ctx.path("id"),))
+    if row is None:
+        raise not_found("Attachment")
+    if ctx.me.role == "customer" and row["uploader_id"] != ctx.me.subject_id:
+        ok = ctx.svc.db.one(
+            "SELECT 1 FROM messages ms JOIN conversations c ON c.id = ms.conversation_id "
+            "WHERE ms.id = ? AND ms.internal = 0 AND c.customer_id = ?",
+            (row["message_id"], ctx.me.subject_id),
+        )
+        if ok is None:
+            raise not_found("Attachment")
+    path = ctx.settings.data_dir / "attachments" / row["id"]
+    if not path.is_file():
+        raise ApiError(410, "gone", "The file of this attachment is missing on the server.")
+    return FileResponse(
+        path,
+        media_type=row["content_type"],
+        headers={
+            "Content-Disposition": content_disposition(row["filename"]),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+# --------------------------------------------------------------------------- customer API
+
+
+def customer_session(ctx: Ctx) -> tuple[int, m.TokenInfo]:
+    """Create a customer (or reuse the one with this email) and return a customer token.
+    No authentication needed: this is how a chat widget starts."""
+    req: m.CustomerSession = ctx.body
+    if req.email and not _looks_like_email(req.email):
+        raise bad_request("The email address does not look valid; check it or leave it empty.")
+    customer_id = admin.insert_customer(ctx.svc.db.conn, req.name, req.email)
+    token = admin.insert_token(ctx.svc.db.conn, "customer", customer_id, req.name)
+    return 201, m.TokenInfo(token=token, role="customer", subject_id=customer_id)
+
+
+def _own_conversation(ctx: Ctx) -> Any:
+    row = ctx.svc.conversation_row(ctx.path("id"))
+    if row is None or row["customer_id"] != ctx.me.subject_id:
+        raise not_found("Conversation")
+    return row
+
+
+def customer_start(ctx: Ctx) -> tuple[int, m.Conversation]:
+    """Start a chat: department (id or name; empty = the first), page URL, pre-chat
+    answers and an optional first message.  If the department's pre-chat
+    questions are not all answered the bot asks them first (state ``bot``);
+    then the chat is queued and routed."""
+    return 201, ctx.svc.start_conversation(ctx.me.subject_id, ctx.body)
+
+
+def customer_list(ctx: Ctx) -> list[m.Conversation]:
+    """The calling customer's conversations, newest first."""
+    rows = ctx.svc.db.all(
+        CONV_SELECT + " WHERE c.customer_id = ? ORDER BY c.seq DESC LIMIT 200", (ctx.me.subject_id,)
+    )
+    return [ctx.svc.conversation_model(r) for r in rows]
+
+
+def customer_messages(ctx: Ctx) -> m.MessagePage:
+    """Messages of one of the customer's conversations (never internal notes); same
+    ``before``/``after``/``limit`` paging as the agent route."""
+    conv = _own_conversation(ctx)
+    return ctx.svc.message_page(
+        conv["id"],
+        before=ctx.request.query_params.get("before"),
+        after=ctx.request.query_params.get("after"),
+        limit=ctx.limit(),
+        include_internal=False,
+    )
+
+
+def customer_send(ctx: Ctx) -> tuple[int, m.Message]:
+    """Send a message as the customer; idempotent on ``client_id`` like the agent route.
+    ``internal`` must be false.  While the bot asks pre-chat questions, the
+    message is the answer to the pending question."""
+    req: m.SendMessage = ctx.body
+    conv = _own_conversation(ctx)
+    existing = ctx.svc.find_by_client_id(conv["id"], req.client_id)
+    if existing is not None:
+        return 200, existing
+    if req.internal:
+        raise bad_request("Customers cannot write internal notes; send with internal=false.")
+    if conv["state"] == "closed":
+        raise ApiError(
+            409, "conversation_closed", "This chat has ended; start a new one to write again."
+        )
+    if not req.body.strip() and not req.attachment_ids:
+        raise bad_request("The message is empty: write some text or attach a file.")
+    attachments = ctx.svc.check_attachments(req.attachment_ids, ctx.me.subject_id)
+    message = ctx.svc.customer_says(
+        conv["id"],
+        ctx.me.subject_id,
+        ctx.me.name,
+        req.body,
+        client_id=req.client_id,
+        attachment_ids=attachments,
+    )
+    return 201, message
+
+
+def customer_typing(ctx: Ctx) -> None:
+    """Tell agents the customer is (not) typing."""
+    req: m.TypingRequest = ctx.body
+    conv = _own_conversation(ctx)
+    _emit_typing(ctx, conv["id"], conv["customer_id"], "customer", req.typing)
+
+
+def customer_rate(ctx: Ctx) -> m.Conversation:
+    """Rate the chat 1–5 with an optional comment (CSAT); rating again replaces it."""
+    req: m.RateRequest = ctx.body
+    conv = _own_conversation(ctx)
+    ctx.svc.update_conversation(conv["id"], csat_score=req.score, csat_comment=req.comment)
+    ctx.svc.add_activity(ctx.me.subject_id, "csat", f"Rated a chat {req.score}/5")
+    return ctx.svc.emit_conversation(conv["id"])
+
+
+def customer_transcript(ctx: Ctx) -> Response:
+    """Mail the transcript (public messages only) to ``email``; 202, sent in the background."""
+    req: m.TranscriptRequest = ctx.body
+    conv = _own_conversation(ctx)
+    if not _looks_like_email(req.email.strip()):
+        raise bad_request("The email address does not look valid; check it and try again.")
+    _queue_transcript(ctx, conv["id"], req.email.strip())
+    return Response(status_code=202)
+
+
+def customer_leave(ctx: Ctx) -> m.Conversation:
+    """The customer leaves the chat.  A chat still waiting in the bot step or the queue
+    counts as abandoned.  Idempotent on an already closed chat."""
+    conv = _own_conversation(ctx)
+    if conv["state"] == "closed":
+        return ctx.svc.conversation_model(conv)
+    abandoned = conv["state"] in ("bot", "queued")
+    ctx.svc.system_message(conv["id"], f"{ctx.me.name} left the chat.")
+    ctx.svc.update_conversation(
+        conv["id"],
+        state="closed",
+        closed_at=now_iso(),
+        waiting_since=None,
+        abandoned=int(abandoned),
+    )
+    model = ctx.svc.emit_conversation(conv["id"])
+    if conv["assignee_id"]:
+        ctx.svc.emit_agent(conv["assignee_id"])
+    ctx.svc.emit_queue(conv["department_id"])
+    ctx.svc.drain_queue()
+    return model
+
+
+# --------------------------------------------------------------------------- route table
+
+_LIMIT = QueryParam("limit", "Page size.", "integer", minimum=1, maximum=limits.MAX_PAGE_SIZE)
+_BEFORE = QueryParam("before", "Return messages just before this message id.")
+_AFTER = QueryParam("after", "Return messages just after this message id.")
+
+ROUTES: list[RouteSpec] = [
+    RouteSpec(
+        "GET", "/health", health, "Liveness probe", auth=False, response=dict[str, Any], tag="meta"
+    ),
+    RouteSpec("GET", "/me", get_me, "The caller", roles=EVERYONE, response=m.Me),
+    RouteSpec(
+        "PUT",
+        "/me/status",
+        put_me_status,
+        "Set status, accepting, capacity",
+        roles=AGENT,
+        body=m.StatusUpdate,
+        response=m.Me,
+    ),
+    RouteSpec(
+        "GET",
+        "/departments",
+        list_departments,
+        "Departments",
+        roles=EVERYONE,
+        response=list[m.Department],
+    ),
+    RouteSpec(
+        "GET",
+        "/conversations",
+        list_conversations,
+        "List conversations",
+        response=m.ConversationPage,
+        query=(
+            QueryParam("state", "Only this state.", enum=("bot", "queued", "active", "closed")),
+            QueryParam("assignee", "`me`, `any` (default) or an agent id."),
+            QueryParam("department", "Only this department id."),
+            QueryParam("cursor", "next_cursor of the previous page."),
+            _LIMIT,
+        ),
+    ),
+    RouteSpec(
+        "GET",
+        "/conversations/{id}",
+        get_conversation,
+        "One conversation",
+        response=m.Conversation,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "GET",
+        "/conversations/{id}/messages",
+        list_messages,
+        "Messages of a conversation",
+        response=m.MessagePage,
+        query=(_BEFORE, _AFTER, _LIMIT),
+        errors=(404,),
+    ),
+    RouteSpec(
+        "POST",
+        "/conversations/{id}/messages",
+        send_message,
+        "Send a reply or internal note",
+        roles=AGENT,
+        body=m.SendMessage,
+        response=m.Message,
+        status=201,
+        errors=(404, 409),
+    ),
+    RouteSpec(
+        "POST",
+        "/conversations/{id}/accept",
+        accept_conversation,
+        "Accept from the queue",
+        roles=AGENT,
+        response=m.Conversation,
+        errors=(404, 409),
+    ),
+    RouteSpec(
+        "POST",
+        "/conversations/{id}/transfer",
+        transfer_conversation,
+        "Transfer to an agent or department",
+        roles=AGENT,
+        body=m.TransferRequest,
+        response=m.Conversation,
+        errors=(404, 409),
+    ),
+    RouteSpec(
+        "POST",
+        "/conversations/{id}/close",
+        close_conversation,
+        "Close",
+        roles=AGENT,
+        body=m.CloseRequest,
+        response=m.Conversation,
+        errors=(404, 409),
+    ),
+    RouteSpec(
+        "POST",
+        "/conversations/{id}/typing",
+        typing,
+        "Typing indicator",
+        roles=AGENT,
+        body=m.TypingRequest,
+        status=204,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "POST",
+        "/conversations/{id}/read",
+        mark_read,
+        "Mark read",
+        roles=AGENT,
+        status=204,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "POST",
+        "/attachments",
+        upload_attachment,
+        "Upload a file",
+        roles=("agent", "customer"),
+        multipart=True,
+        response=m.Attachment,
+        status=201,
+        errors=(413,),
+        tag="attachments",
+    ),
+    RouteSpec(
+        "GET",
+        "/attachments/{id}",
+        download_attachment,
+        "Download a file",
+        roles=EVERYONE,
+        binary=True,
+        errors=(404,),
+        tag="attachments",
+    ),
+    RouteSpec(
+        "GET",
+        "/customers/{id}",
+        get_customer,
+        "Customer profile",
+        response=m.Customer,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "PUT",
+        "/customers/{id}/tags",
+        put_customer_tags,
+        "Replace tags",
+        roles=AGENT,
+        body=m.TagsUpdate,
+        response=m.Customer,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "GET",
+        "/customers/{id}/notes",
+        list_customer_notes,
+        "Customer notes",
+        response=list[m.CustomerNote],
+        errors=(404,),
+    ),
+    RouteSpec(
+        "POST",
+        "/customers/{id}/notes",
+        create_customer_note,
+        "Add a customer note",
+        roles=AGENT,
+        body=m.NoteCreate,
+        response=m.CustomerNote,
+        status=201,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "GET",
+        "/customers/{id}/conversations",
+        list_customer_conversations,
+        "Past conversations",
+        response=list[m.Conversation],
+        errors=(404,),
+    ),
+    RouteSpec(
+        "GET",
+        "/canned-replies",
+        list_canned_replies,
+        "Canned replies",
+        response=list[m.CannedReply],
+        query=(QueryParam("q", "Substring of title, shortcut or body."),),
+    ),
+    RouteSpec(
+        "POST",
+        "/canned-replies",
+        create_canned_reply,
+        "Create a canned reply",
+        roles=AGENT,
+        body=m.CannedReplyCreate,
+        response=m.CannedReply,
+        status=201,
+    ),
+    RouteSpec(
+        "PUT",
+        "/canned-replies/{id}",
+        update_canned_reply,
+        "Update a canned reply",
+        roles=AGENT,
+        body=m.CannedReplyCreate,
+        response=m.CannedReply,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "DELETE",
+        "/canned-replies/{id}",
+        delete_canned_reply,
+        "Delete a canned reply",
+        roles=AGENT,
+        status=204,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "GET",
+        "/search",
+        search,
+        "Full-text search",
+        response=m.SearchResults,
+        query=(QueryParam("q", "Words to find (all must match).", required=True), _LIMIT),
+    ),
+    RouteSpec(
+        "GET", "/queues", queues_view, "Queue statistics", response=m.QueuesView, tag="supervisor"
+    ),
+    RouteSpec(
+        "GET", "/agents", agents_view, "Agent statistics", response=m.AgentsView, tag="supervisor"
+    ),
+    RouteSpec(
+        "POST",
+        "/customer/session",
+        customer_session,
+        "Start a customer session",
+        auth=False,
+        roles=EVERYONE,
+        body=m.CustomerSession,
+        response=m.TokenInfo,
+        status=201,
+        tag="customer",
+    ),
+    RouteSpec(
+        "POST",
+        "/customer/conversations",
+        customer_start,
+        "Start a conversation",
+        roles=CUSTOMER,
+        body=m.StartConversation,
+        response=m.Conversation,
+        status=201,
+        tag="customer",
+    ),
+    RouteSpec(
+        "GET",
+        "/customer/conversations",
+        customer_list,
+        "My conversations",
+        roles=CUSTOMER,
+        response=list[m.Conversation],
+        tag="customer",
+    ),
+    RouteSpec(
+        "GET",
+        "/customer/conversations/{id}/messages",
+        customer_messages,
+        "Messages (public only)",
+        roles=CUSTOMER,
+        response=m.MessagePage,
+        query=(_BEFORE, _AFTER, _LIMIT),
+        errors=(404,),
+        tag="customer",
+    ),
+    RouteSpec(
+        "POST",
+        "/customer/conversations/{id}/messages",
+        customer_send,
+        "Send a message",
+        roles=CUSTOMER,
+        body=m.SendMessage,
+        response=m.Message,
+        status=201,
+        errors=(404, 409),
+        tag="customer",
+    ),
+    RouteSpec(
+        "POST",
+        "/customer/conversations/{id}/typing",
+        customer_typing,
+        "Typing indicator",
+        roles=CUSTOMER,
+        body=m.TypingRequest,
+        status=204,
+        errors=(404,),
+        tag="customer",
+    ),
+    RouteSpec(
+        "POST",
+        "/customer/conversations/{id}/rate",
+        customer_rate,
+        "Rate the chat (CSAT)",
+        roles=CUSTOMER,
+        body=m.RateRequest,
+        response=m.Conversation,
+        errors=(404,),
+        tag="customer",
+    ),
+    RouteSpec(
+        "POST",
+        "/customer/conversations/{id}/transcript",
+        customer_transcript,
+        "Mail the transcript",
+        roles=CUSTOMER,
+        body=m.TranscriptRequest,
+        status=202,
+        errors=(404,),
+        tag="customer",
+    ),
+    RouteSpec(
+        "POST",
+        "/customer/conversations/{id}/leave",
+        customer_leave,
+        "Leave the chat",
+        roles=CUSTOMER,
+        response=m.Conversation,
+        errors=(404,),
+        tag="customer",
+    ),
+    RouteSpec(
+        "POST",
+        "/customer/attachments",
+        upload_attachment,
+        "Upload a file",
+        roles=CUSTOMER,
+        multipart=True,
+        response=m.Attachment,
+        status=201,
+        errors=(413,),
+        tag="customer",
+    ),
+]
