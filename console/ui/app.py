@@ -1,0 +1,360 @@
+"""``AgentConsoleApp``: the Textual app for agents (and, read-only, supervisors).
+
+Startup order (paint first, then connect): the agent screen is pushed at once
+with a "connecting" indicator; a worker connects, loads my chats and the
+queue, then consumes the event stream for the life of the app.  A supervisor
+token or ``readonly=True`` wraps the backend in ``ReadOnlyBackend`` and shows
+the supervisor screen instead (lazy import: another module owns it).
+
+The clock is ``self.clock`` (a callable returning an aware ``datetime``) so
+tests can move time; every timer in the workspace reads it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.screen import Screen
+
+from console.backends.base import (
+    AuthError,
+    Backend,
+    BackendError,
+    ConnectionPhase,
+    ConnectionState,
+    ReadOnlyBackend,
+)
+from console.protocol import models as m
+from console.ui.bindings import (
+    SPECS,
+    bindings_for,
+    effective_keys,
+    find_collisions,
+    unknown_ids,
+)
+from console.ui.controller import Clock, WorkspaceController, set_language, system_clock, tr
+from console.ui.screens.agent import AgentScreen, WorkspaceSettings
+from console.ui.screens.help import HelpScreen, active_binding_rows
+
+log = logging.getLogger(__name__)
+
+
+class WorkspaceCommands(Provider):
+    """Every registered action, reachable by name from the command palette."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        app = self.app
+        keymap: dict[str, str] = getattr(app, "keymap", {})
+        keys_by_id = effective_keys(keymap)
+        rows: list[tuple[str, str, str]] = []
+        for spec in SPECS:
+            if spec.id in ("command-palette",) or spec.scope not in ("app", "screen"):
+                continue
+            keys = ", ".join(
+                app.get_key_display(Binding(k, spec.action)) for k in keys_by_id[spec.id]
+            )
+            rows.append((spec.id, f"{spec.description} ({spec.id})", keys))
+        return rows
+
+    def _run(self, binding_id: str) -> None:
+        spec = next(s for s in SPECS if s.id == binding_id)
+        target = self.app if spec.scope == "app" else self.screen
+        self.app.call_later(target.run_action, spec.action)
+
+    async def discover(self) -> Hits:
+        for binding_id, title, keys in self._commands():
+            yield DiscoveryHit(Content(title), partial(self._run, binding_id), help=keys)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for binding_id, title, keys in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, Content(title), partial(self._run, binding_id), help=keys)
+
+
+class AgentConsoleApp(App[None]):
+    """The agent console."""
+
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
+    TITLE = "agent-console"
+    BINDINGS = bindings_for("app")
+    COMMANDS = App.COMMANDS | {WorkspaceCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        config: Any = None,
+        readonly: bool = False,
+        theme: str | None = None,
+        lang: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.readonly = readonly or isinstance(backend, ReadOnlyBackend)
+        self.backend: Backend = (
+            ReadOnlyBackend(backend)
+            if readonly and not isinstance(backend, ReadOnlyBackend)
+            else backend
+        )
+        self.lang = lang or getattr(config, "language", None) or "en"
+        if self.lang == "auto":
+            self.lang = "en"
+        set_language(self.lang)
+        self.clock: Clock = clock or system_clock
+        self.settings = WorkspaceSettings.from_config(config)
+        self.keymap: dict[str, str] = dict(getattr(config, "keymap", None) or {})
+        self._wanted_theme = theme or getattr(config, "theme", None)
+        self.controller = WorkspaceController(
+            self.backend,
+            clock=lambda: self.clock(),
+            on_changed=self._controller_changed,
+            on_connection=self._connection_changed,
+            on_event=self._event_applied,
+        )
+        self.agent_screen: AgentScreen | None = None
+        self.binding_problems: list[str] = []
+
+    # ------------------------------------------------------------------ startup
+    def on_mount(self) -> None:
+        self._register_themes()
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.binding_problems = [c.sentence() for c in find_collisions(self.keymap)]
+        self.binding_problems += [
+            tr("keymap_unknown_id", id=binding_id) for binding_id in unknown_ids(self.keymap)
+        ]
+        for problem in self.binding_problems:
+            self.notify(
+                problem, title=tr("keymap_problem"), severity="warning", markup=False, timeout=15
+            )
+        if not self.readonly:
+            self.agent_screen = AgentScreen(self.controller, self.settings)
+            self.push_screen(self.agent_screen)
+        self.start_workspace()
+
+    def _register_themes(self) -> None:
+        try:
+            from console.ui import themes  # deferred: foundation module, may be absent
+        except ImportError:
+            themes = None  # type: ignore[assignment]
+        loader = getattr(themes, "load_themes", None) if themes else None
+        if loader is not None:
+            try:
+                result = loader()
+                registered: Iterable[Any] = getattr(result, "themes", result) or []
+                for theme in registered:
+                    self.register_theme(theme)
+                for problem in getattr(result, "errors", []) or []:
+                    self.notify(str(problem), severity="warning", markup=False)
+            except Exception as error:  # a bad theme file must never stop the console
+                self.notify(str(error), severity="warning", markup=False)
+        wanted = self._wanted_theme
+        if wanted:
+            aliases = {"dark": "textual-dark", "light": "textual-light"}
+            for name in (wanted, aliases.get(wanted, wanted)):
+                if name in self.available_themes:
+                    self.theme = name
+                    break
+
+    @work(group="stream", exclusive=True, exit_on_error=False)
+    async def start_workspace(self) -> None:
+        controller = self.controller
+        try:
+            me = await controller.start()
+        except AuthError as error:
+            self._connection_changed(
+                ConnectionState(ConnectionPhase.AUTH_FAILED, detail=str(error))
+            )
+            self.notify(
+                tr("auth_failed", reason=str(error)), severity="error", markup=False, timeout=30
+            )
+            return
+        except BackendError as error:
+            self.notify(
+                tr("connect_failed", reason=str(error)), severity="error", markup=False, timeout=30
+            )
+            self._connection_changed(ConnectionState(ConnectionPhase.OFFLINE, detail=str(error)))
+            return
+        if me.role == "supervisor" or self.readonly:
+            if not isinstance(self.backend, ReadOnlyBackend):
+                self.backend = ReadOnlyBackend(self.backend)
+                controller.backend = self.backend
+            self.readonly = True
+            await self._show_supervisor()
+        else:
+            controller.flush()  # the screen applies it once mounted (see AgentScreen.on_mount)
+        await controller.run_events()
+
+    async def _show_supervisor(self) -> None:
+        try:
+            from console.ui.screens.supervisor import SupervisorScreen  # deferred: other owner
+        except ImportError:
+            self.notify(tr("supervisor_missing"), severity="error", markup=False, timeout=30)
+            return
+        store = getattr(self.controller, "store", None)
+        screen: Screen[Any] = SupervisorScreen(self.backend, store)
+        if self.agent_screen is not None and self.screen is self.agent_screen:
+            await self.switch_screen(screen)
+        else:
+            await self.push_screen(screen)
+
+    # ------------------------------------------------------------------ controller callbacks
+    def _controller_changed(self, dirty: frozenset[str], lists: bool) -> None:
+        screen = self.agent_screen
+        if screen is not None and screen.is_mounted:
+            self.call_later(screen.apply_changes, dirty, lists)
+
+    def _connection_changed(self, state: ConnectionState) -> None:
+        def update() -> None:
+            screen = self.agent_screen
+            if screen is not None and screen.is_mounted:
+                screen.status_bar.indicator.state = state
+            if state.phase is ConnectionPhase.AUTH_FAILED:
+                self.notify(tr("auth_failed", reason=state.detail), severity="error", markup=False)
+
+        try:
+            self.call_later(update)
+        except RuntimeError:  # called from another thread
+            self.call_from_thread(update)
+
+    def _event_applied(self, event: m.Event, data: Any) -> None:
+        """Notifications for things that need the agent's attention."""
+        settings = self.settings
+        controller = self.controller
+        if isinstance(data, m.Conversation) and event.type in (
+            "conversation.created",
+            "conversation.updated",
+        ):
+            if data.state == "queued" and event.type == "conversation.created":
+                self._attention(
+                    tr("new_chat", name=data.customer_name, department=data.department_name)
+                )
+        elif isinstance(data, m.Message) and data.author_kind == "customer":
+            if data.conversation_id not in controller.pane_order:
+                return
+            hits = self._trigger_hits(data.body)
+            state = controller.pane(data.conversation_id)
+            if hits:
+                state.trigger_hits.extend(hits)
+                conversation = controller.conversations.get(data.conversation_id)
+                name = conversation.customer_name if conversation else ""
+                self.notify(
+                    tr("trigger_notice", name=name, what=", ".join(hits)),
+                    severity="warning",
+                    markup=False,
+                    timeout=10,
+                )
+                if settings.bell:
+                    self.bell()
+                return
+            screen = self.agent_screen
+            active = screen.grid.active_id if screen is not None and screen.is_mounted else None
+            if data.conversation_id != active:
+                conversation = controller.conversations.get(data.conversation_id)
+                self._attention(
+                    tr("new_message", name=conversation.customer_name if conversation else "")
+                )
+
+    def _trigger_hits(self, body: str) -> list[str]:
+        try:
+            from console.core import triggers  # deferred: client-core module
+        except ImportError:
+            return []
+        find = getattr(triggers, "find_triggers", None) or getattr(triggers, "scan", None)
+        if find is None:
+            return []
+        try:
+            found = find(body)
+        except Exception:  # a trigger rule bug must not drop the message
+            log.exception("trigger scan failed")
+            return []
+        names: list[str] = []
+        for hit in found or []:
+            name = (
+                getattr(hit, "label", None)
+                or getattr(hit, "name", None)
+                or getattr(hit, "kind", None)
+            )
+            names.append(str(name) if name else str(hit))
+        return names
+
+    def _attention(self, text: str) -> None:
+        if self.settings.toasts:
+            self.notify(text, markup=False)
+        if self.settings.bell:
+            self.bell()
+
+    # ------------------------------------------------------------------ app actions
+    def action_show_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(active_binding_rows(self, self.keymap)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_away", "toggle_accepting") and self.readonly:
+            return False
+        return True
+
+    def action_toggle_away(self) -> None:
+        me = self.controller.me
+        if me is None:
+            return
+        self._set_status(m.StatusUpdate(status="away" if me.status == "online" else "online"))
+
+    def action_toggle_accepting(self) -> None:
+        me = self.controller.me
+        if me is None:
+            return
+        self._set_status(m.StatusUpdate(accepting=not me.accepting))
+
+    @work(group="status", exclusive=True, exit_on_error=False)
+    async def _set_status(self, update: m.StatusUpdate) -> None:
+        try:
+            me = await self.controller.set_status(update)
+        except BackendError as error:
+            self.notify(tr("status_failed", reason=str(error)), severity="error", markup=False)
+            return
+        if update.accepting is not None:
+            self.notify(
+                tr("accepting_on_notice") if me.accepting else tr("accepting_off_notice"),
+                markup=False,
+            )
+
+    def open_canned_replies(self) -> None:
+        """Canned-reply palette for the active pane (widgets engineer's provider)."""
+        try:
+            from console.ui.widgets import canned  # deferred: other owner
+        except ImportError:
+            self.notify(tr("canned_missing"), severity="warning", markup=False)
+            return
+        opener = getattr(canned, "open_canned_palette", None)
+        if opener is None:
+            self.notify(tr("canned_missing"), severity="warning", markup=False)
+            return
+        opener(self)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+
+    async def on_unmount(self) -> None:
+        try:
+            await self.backend.aclose()
+        except BackendError:
+            pass
+
+    def now(self) -> datetime:
+        return self.clock()

@@ -1,0 +1,333 @@
+"""One registry of every user-facing key binding, by stable id.
+
+Agents work over SSH and tmux, where terminals and multiplexers eat keys; any
+binding must be rebindable from the config ``keymap`` (id → keys) without a
+release.  Textual applies a keymap per node (``App.set_keymap``), but it only
+reports a clash when a clashing node is in the focus chain at key time, i.e.
+possibly never.  So this module owns the list of specs, builds the ``Binding``
+objects each screen declares, and checks the whole keymap for collisions once
+at start (:func:`find_collisions`), naming both ids.
+
+Key choices (measured with Textual 8.2.8's xterm parser):
+
+* ``alt+1`` arrives as ``¡`` (``inverted_exclamation_mark``) from xterm-like
+  terminals and tmux (the parser maps ``ESC 1`` to the macOS Option
+  character), so the pane keys list both names and are ``priority`` bindings,
+  otherwise the composer would type the character.
+* ``ctrl+left/right`` are word moves in the composer (``TextArea``), so pane
+  cycling uses ``alt+left/right`` (CSI ``1;3D``/``1;3C``, parsed correctly).
+* Function keys reach the app through ssh/tmux (``f5`` = ``CSI 15~``) and the
+  composer ignores them, so one-key actions (expectations, accept) use them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding, BindingType
+from textual.keys import _normalize_key_list  # private: the normaliser Textual uses for keymaps
+
+Scope = Literal["app", "screen", "queue", "sidebar", "composer"]
+
+
+@dataclass(frozen=True, slots=True)
+class BindingSpec:
+    """A bindable action: stable ``id``, default ``keys``, where it lives and how it shows."""
+
+    id: str
+    keys: str
+    action: str
+    description: str
+    scope: Scope = "screen"
+    show: bool = True
+    priority: bool = False
+    help: str = ""
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.description,
+            show=self.show,
+            priority=self.priority,
+            id=self.id,
+            tooltip=self.help,
+        )
+
+
+_PANE_CHAR = {
+    1: "inverted_exclamation_mark",
+    2: "trade_mark_sign",
+    3: "pound_sign",
+    4: "cent_sign",
+    5: "infinity",
+    6: "section_sign",
+}
+
+SPECS: tuple[BindingSpec, ...] = (
+    # ---------------------------------------------------------------- app
+    BindingSpec("quit", "ctrl+q", "quit", "Quit", "app", show=False, priority=True),
+    BindingSpec(
+        "command-palette",
+        "ctrl+p",
+        "command_palette",
+        "Commands",
+        "app",
+        show=False,
+        help="Search every action, canned reply and chat.",
+    ),
+    BindingSpec(
+        "show-help",
+        "f1,question_mark",
+        "show_help",
+        "Help",
+        "app",
+        help="List every binding with its id and current keys.",
+    ),
+    BindingSpec(
+        "toggle-away",
+        "f2",
+        "toggle_away",
+        "Away",
+        "app",
+        help="Switch your status between online and away.",
+    ),
+    BindingSpec(
+        "toggle-accepting",
+        "f3",
+        "toggle_accepting",
+        "Accepting",
+        "app",
+        help="Stop or resume taking new chats; current chats stay open.",
+    ),
+    # ---------------------------------------------------------------- agent screen
+    BindingSpec(
+        "maximize-chat",
+        "f4",
+        "toggle_maximize",
+        "Maximize",
+        help="Show the focused chat alone; press again to restore the grid.",
+    ),
+    BindingSpec(
+        "expect-researching",
+        "f5",
+        "expect_researching",
+        "Researching",
+        help="Send 'researching, one moment' and start the promise timer.",
+    ),
+    BindingSpec(
+        "expect-colleague",
+        "f6",
+        "expect_colleague",
+        "Colleague",
+        help="Send 'checking with a colleague' and start the promise timer.",
+    ),
+    BindingSpec(
+        "expect-minutes",
+        "f7",
+        "expect_minutes",
+        "~N min",
+        help="Send 'about N minutes' and start the promise timer.",
+    ),
+    BindingSpec(
+        "promise-follow-up",
+        "f8",
+        "follow_up",
+        "Follow up",
+        help="Send the follow-up for the promise about to expire in the focused chat.",
+    ),
+    BindingSpec(
+        "accept-next",
+        "f9",
+        "accept_next",
+        "Accept next",
+        help="Take the longest-waiting chat from the queue, if you have room.",
+    ),
+    BindingSpec(
+        "close-chat",
+        "f10",
+        "close_chat",
+        "Close",
+        show=False,
+        help="Close the focused chat (transcript e-mail and satisfaction survey).",
+    ),
+    BindingSpec(
+        "transfer-chat",
+        "ctrl+t",
+        "transfer_chat",
+        "Transfer",
+        show=False,
+        help="Transfer the focused chat to another agent or department.",
+    ),
+    BindingSpec(
+        "open-canned-replies",
+        "ctrl+f",
+        "canned_replies",
+        "Replies",
+        help="Search canned replies; also type / or # at the start of the composer.",
+    ),
+    BindingSpec(
+        "most-at-risk",
+        "ctrl+g",
+        "most_at_risk",
+        "At risk",
+        help="Focus the chat whose customer waited longest relative to the promise or SLA.",
+    ),
+    BindingSpec(
+        "jump",
+        "ctrl+o",
+        "jump",
+        "Jump",
+        help="Label every chat and panel with a key; press it to go there.",
+    ),
+    BindingSpec("next-chat", "alt+right", "cycle_chat(1)", "Next chat", show=False, priority=True),
+    BindingSpec(
+        "previous-chat", "alt+left", "cycle_chat(-1)", "Previous chat", show=False, priority=True
+    ),
+    BindingSpec(
+        "move-chat-left",
+        "alt+shift+left",
+        "move_chat(-1)",
+        "Move chat left",
+        show=False,
+        priority=True,
+    ),
+    BindingSpec(
+        "move-chat-right",
+        "alt+shift+right",
+        "move_chat(1)",
+        "Move chat right",
+        show=False,
+        priority=True,
+    ),
+    *(
+        BindingSpec(
+            f"focus-chat-{n}",
+            f"alt+{n},{_PANE_CHAR[n]}",
+            f"focus_chat({n})",
+            f"Chat {n}",
+            show=False,
+            priority=True,
+        )
+        for n in range(1, 7)
+    ),
+    BindingSpec(
+        "toggle-sidebar",
+        "ctrl+l",
+        "toggle_sidebar",
+        "Sidebar",
+        show=False,
+        help="Show or hide the customer sidebar.",
+    ),
+    BindingSpec(
+        "focus-queue",
+        "ctrl+n",
+        "focus_queue",
+        "Queue",
+        show=False,
+        help="Move focus to the queue panel.",
+    ),
+    BindingSpec(
+        "add-customer-note",
+        "ctrl+r",
+        "add_note",
+        "Note",
+        show=False,
+        help="Write a note on the focused chat's customer.",
+    ),
+    # ---------------------------------------------------------------- queue panel
+    BindingSpec(
+        "accept-selected",
+        "enter",
+        "accept_selected",
+        "Accept",
+        "queue",
+        help="Accept the highlighted waiting chat.",
+    ),
+    # ---------------------------------------------------------------- sidebar
+    BindingSpec(
+        "open-past-conversation",
+        "enter",
+        "open_past",
+        "Open",
+        "sidebar",
+        help="Open the highlighted past conversation read-only.",
+    ),
+)
+
+SPEC_BY_ID: dict[str, BindingSpec] = {spec.id: spec for spec in SPECS}
+
+
+def bindings_for(scope: Scope) -> list[BindingType]:
+    """The ``BINDINGS`` list for a node of ``scope``."""
+    return [spec.binding() for spec in SPECS if spec.scope == scope]
+
+
+# Scopes active at the same time: a key bound in two of them is a collision.
+# Queue/sidebar bindings only fire with focus inside those panels, where the
+# app/screen bindings are also active, so they collide with those but not
+# with each other.
+_CO_ACTIVE: dict[Scope, frozenset[Scope]] = {
+    "app": frozenset({"app", "screen", "queue", "sidebar", "composer"}),
+    "screen": frozenset({"app", "screen", "queue", "sidebar", "composer"}),
+    "queue": frozenset({"app", "screen", "queue"}),
+    "sidebar": frozenset({"app", "screen", "sidebar"}),
+    "composer": frozenset({"app", "screen", "composer"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Collision:
+    key: str
+    first: str
+    second: str
+
+    def sentence(self) -> str:
+        return (
+            f"Key '{self.key}' is bound to both '{self.first}' and '{self.second}'; "
+            f"only one will run. Change one of them in the [keymap] section of your config."
+        )
+
+
+def normalize_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
+    return {binding_id: _normalize_key_list(keys) for binding_id, keys in keymap.items()}
+
+
+def effective_keys(
+    keymap: Mapping[str, str], specs: Iterable[BindingSpec] = SPECS
+) -> dict[str, list[str]]:
+    """Binding id → keys after applying ``keymap`` (normalised like Textual does)."""
+    normalized = normalize_keymap(keymap)
+    result: dict[str, list[str]] = {}
+    for spec in specs:
+        keys = normalized.get(spec.id) or _normalize_key_list(spec.keys)
+        result[spec.id] = [key.strip() for key in keys.split(",") if key.strip()]
+    return result
+
+
+def find_collisions(
+    keymap: Mapping[str, str], extra: Iterable[BindingSpec] = ()
+) -> list[Collision]:
+    """Every pair of co-active bindings that share a key once ``keymap`` is applied."""
+    specs = [*SPECS, *extra]
+    scope_of = {spec.id: spec.scope for spec in specs}
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for binding_id, keys in effective_keys(keymap, specs).items():
+        for key in keys:
+            by_key[key].append(binding_id)
+    collisions: list[Collision] = []
+    for key, ids in by_key.items():
+        for i, first in enumerate(ids):
+            for second in ids[i + 1 :]:
+                if scope_of[second] in _CO_ACTIVE[scope_of[first]]:
+                    collisions.append(Collision(key, first, second))
+    return collisions
+
+
+def unknown_ids(keymap: Mapping[str, str], extra: Iterable[str] = ()) -> list[str]:
+    """Keymap entries naming no binding (typos)."""
+    known = set(SPEC_BY_ID) | set(extra)
+    return sorted(binding_id for binding_id in keymap if binding_id not in known)

@@ -1,0 +1,1 @@
+"""Screens: the agent workspace, help, jump overlay (supervisor lives beside them)."""

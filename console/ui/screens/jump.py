@@ -1,0 +1,78 @@
+"""Jump mode (after posting's ``Jumper``/``JumpOverlay``): one key per target.
+
+Press the jump key and a label appears over every chat pane (1–6) and panel
+(s sidebar, q queue, n note); pressing a label focuses that target.  Targets
+are any visible widget with a ``jump_key`` attribute.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center
+from textual.content import Content
+from textual.errors import NoWidget
+from textual.geometry import Offset
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Label
+
+from console.ui.controller import tr
+
+
+@runtime_checkable
+class Jumpable(Protocol):
+    jump_key: str
+
+
+def jump_targets(screen: Screen[Any]) -> dict[str, tuple[Offset, Widget]]:
+    """key → (screen offset, widget) for every visible Jumpable widget."""
+    targets: dict[str, tuple[Offset, Widget]] = {}
+    for child in screen.walk_children(Widget):
+        if not isinstance(child, Jumpable) or not child.display:
+            continue
+        key = child.jump_key
+        if not key or key in targets:
+            continue
+        try:
+            x, y = screen.get_offset(child)
+        except NoWidget:
+            continue
+        targets[key] = (Offset(x, y), child)
+    return targets
+
+
+class JumpOverlay(ModalScreen[Widget | None]):
+    DEFAULT_CSS = """
+    JumpOverlay { background: black 25%; }
+    JumpOverlay .jump-label { background: $accent; color: $text; text-style: bold; padding: 0 1; }
+    JumpOverlay #jump-info { dock: bottom; height: 1; width: 100%; }
+    """
+
+    BINDINGS = [Binding("escape", "dismiss_overlay", "Dismiss", show=False)]
+
+    def __init__(self, targets: dict[str, tuple[Offset, Widget]]) -> None:
+        super().__init__()
+        self.targets = targets
+
+    def compose(self) -> ComposeResult:
+        for key, (offset, _widget) in self.targets.items():
+            label = Label(Content(key), classes="jump-label")
+            label.styles.offset = (offset.x, offset.y)
+            label.styles.position = "absolute"
+            yield label
+        with Center(id="jump-info"):
+            yield Label(Content(tr("jump_hint")))
+
+    def on_key(self, event: events.Key) -> None:
+        character = event.character or ""
+        target = self.targets.get(character) or self.targets.get(event.key)
+        if target is not None:
+            event.stop()
+            self.dismiss(target[1])
+
+    def action_dismiss_overlay(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,616 @@
+"""The supervisor console: live read-only queue and team monitoring.
+
+Read-only is a promise to customers and agents: nothing on this screen
+changes a conversation, marks it read or shows presence.  The backend handed
+in is already a ``ReadOnlyBackend`` (mutating calls fail locally), and on top
+of that this screen has no composer, no accept/transfer/close, sends no typing
+and never calls ``mark_read``; it only issues GETs (``/departments``,
+``/conversations``, ``/queues``, ``/agents``, messages and customers of
+watched chats) and listens to the event stream.
+
+Refresh model (1,000 open conversations × 200 events/s): events only update
+``console.core.dashboard.Dashboard`` and mark ids dirty.  A timer at
+``refresh_hz`` (5 Hz by default) takes the dirty set and updates just those
+table rows in place (``DataTable.update_cell``), re-sorting at most once per
+tick; once a second it also refreshes the wait column of the rows on screen.
+``bench/supervisor.py`` measures what that costs.
+
+Data feed: when the app passes a ``Store`` this screen subscribes to it
+(see :meth:`SupervisorScreen._attach_store`); without one (tests, the
+benchmark) it reads ``backend.events()`` itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+
+from console.backends.base import Backend, BackendError, ConnectionPhase, ConnectionState
+from console.core.dashboard import Dashboard, Thresholds
+from console.core.i18n import t
+from console.protocol import models as m
+from console.ui.widgets.supervisor.panels import AlertsPanel, ReadOnlyBar, TrafficPanel
+from console.ui.widgets.supervisor.tables import AgentTable, ConversationTable, DepartmentTable
+from console.ui.widgets.supervisor.watch import MAX_WATCHED, WatchGrid, WatchPane
+
+log = logging.getLogger(__name__)
+
+VIEWS: tuple[str, ...] = ("dashboard", "conversations", "watch")
+POLL_SECONDS = 10.0
+"""How often the server's /queues and /agents views are re-read (they carry day figures)."""
+HISTORY_LIMIT = 100
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SupervisorHelpScreen(ModalScreen[None]):
+    """Every supervisor binding: id, current keys, what it does."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,f1", "dismiss", "Close", id="close-help"),
+    ]
+
+    DEFAULT_CSS = """
+    SupervisorHelpScreen { align: center middle; }
+    SupervisorHelpScreen > Vertical {
+        width: 90%; max-width: 110; height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    SupervisorHelpScreen DataTable { height: 1fr; }
+    SupervisorHelpScreen .help-line { height: auto; color: $text-muted; }
+    """
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content.styled(t("supervisor.help.title"), "bold"), markup=False)
+            yield Static(Content(t("supervisor.help.intro")), classes="help-line", markup=False)
+            table: DataTable[Text] = DataTable(cursor_type="row", id="help-table")
+            yield table
+            yield Static(Content(t("supervisor.help.close")), classes="help-line", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column(Text(t("supervisor.help.col_id")), key="id")
+        table.add_column(Text(t("supervisor.help.col_keys")), key="keys")
+        table.add_column(Text(t("supervisor.help.col_action")), key="action")
+        for binding_id, keys, text in self.rows:
+            table.add_row(Text(binding_id), Text(keys), Text(text), key=binding_id)
+        table.focus()
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class SupervisorScreen(Screen[None]):
+    """Dashboard, conversation table and read-only watch panes for supervisors."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "show_view('dashboard')", "Dashboard", id="show-dashboard"),
+        Binding("c", "show_view('conversations')", "Conversations", id="show-conversations"),
+        Binding("v", "show_view('watch')", "Watch", id="show-watch"),
+        Binding("f5", "sort('wait')", "Sort: wait", id="sort-by-wait"),
+        Binding("f6", "sort('department')", "Sort: dept", id="sort-by-department"),
+        Binding("f7", "sort('agent')", "Sort: agent", id="sort-by-agent"),
+        Binding("f8", "sort('severity')", "Sort: severity", id="sort-by-severity"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
+        Binding("w", "watch", "Watch chat", id="watch-conversation"),
+        Binding("x", "close_watch", "Close watch", id="close-watch"),
+        Binding("n", "next_watch", "Next pane", id="next-watch", show=False),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("question_mark", "supervisor_help", "Keys", id="supervisor-help"),
+    ]
+
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (120, "-wide"),
+    ]
+
+    DEFAULT_CSS = """
+    SupervisorScreen { layout: vertical; }
+    SupervisorScreen > ContentSwitcher { height: 1fr; }
+    SupervisorScreen #dashboard-view { height: 1fr; }
+    SupervisorScreen #dash-top { height: auto; max-height: 60%; layout: vertical; }
+    SupervisorScreen.-wide #dash-top { layout: horizontal; }
+    SupervisorScreen #departments { max-height: 12; }
+    SupervisorScreen #agents { max-height: 14; }
+    SupervisorScreen.-wide #departments, SupervisorScreen.-wide #agents {
+        width: 1fr; max-height: 100%;
+    }
+    SupervisorScreen #alerts-scroll { height: 1fr; }
+    SupervisorScreen #conversations-view { height: 1fr; }
+    SupervisorScreen #conversation-filter { height: 1; border: none; padding: 0 1; }
+    SupervisorScreen #conversations { height: 1fr; max-height: 100%; }
+    """
+
+    view: reactive[str] = reactive("dashboard", bindings=True)
+
+    def __init__(
+        self,
+        backend: Backend,
+        store: Any = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        thresholds: Thresholds | None = None,
+        refresh_hz: float = 5.0,
+        load_on_mount: bool = True,
+        severity_of: Callable[[str], int] | None = None,
+    ) -> None:
+        super().__init__(id="supervisor")
+        self.backend = backend
+        self.store = store
+        self.clock = clock or _now
+        self.refresh_hz = refresh_hz
+        self.load_on_mount = load_on_mount
+        self.dashboard = Dashboard(
+            thresholds,
+            severity_of=severity_of or self._store_severity,
+            clock=time.perf_counter,
+        )
+        self.latency_samples: list[float] | None = None
+        """Set to a list to record "event applied → row updated" seconds (bench)."""
+        self.ticks = 0
+        self._last_second = -1
+        self._filter_dirty = False
+        self._last_poll = 0.0
+        self._store_unsubscribe: Callable[[], None] | None = None
+        self._watched_dirty: set[str] = set()
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield ReadOnlyBar(id="supervisor-bar")
+        with ContentSwitcher(initial="dashboard-view"):
+            with Vertical(id="dashboard-view"):
+                with Horizontal(id="dash-top"):
+                    yield DepartmentTable(id="departments")
+                    yield AgentTable(id="agents")
+                yield TrafficPanel(id="traffic")
+                with VerticalScroll(id="alerts-scroll"):
+                    yield AlertsPanel(id="alerts")
+            with Vertical(id="conversations-view"):
+                yield Input(
+                    placeholder=t("supervisor.filter.placeholder"), id="conversation-filter"
+                )
+                yield ConversationTable(id="conversations")
+            yield WatchGrid(id="watch-view")
+        yield Footer()
+
+    @property
+    def bar(self) -> ReadOnlyBar:
+        return self.query_one(ReadOnlyBar)
+
+    @property
+    def departments_table(self) -> DepartmentTable:
+        return self.query_one(DepartmentTable)
+
+    @property
+    def agents_table(self) -> AgentTable:
+        return self.query_one(AgentTable)
+
+    @property
+    def conversations_table(self) -> ConversationTable:
+        return self.query_one(ConversationTable)
+
+    @property
+    def traffic_panel(self) -> TrafficPanel:
+        return self.query_one(TrafficPanel)
+
+    @property
+    def alerts_panel(self) -> AlertsPanel:
+        return self.query_one(AlertsPanel)
+
+    @property
+    def watch_grid(self) -> WatchGrid:
+        return self.query_one(WatchGrid)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#conversation-filter", Input)
+
+    def on_mount(self) -> None:
+        self.sub_title = t("supervisor.readonly_hint")
+        self.bar.show_state(
+            view=self.view,
+            order=self.conversations_table.order,
+            phase=self._phase_name(self.backend.connection),
+            watching=(0, MAX_WATCHED),
+        )
+        self.dashboard.set_connection(self.backend.connection.phase != ConnectionPhase.OFFLINE)
+        self.backend.on_connection_change(self._connection_changed)
+        self.set_interval(1.0 / self.refresh_hz, self.refresh_now)
+        self.departments_table.focus()
+        if self.load_on_mount:
+            self.load_everything()
+            self._attach_feed()
+
+    def on_unmount(self) -> None:
+        if self._store_unsubscribe is not None:
+            self._store_unsubscribe()
+            self._store_unsubscribe = None
+
+    # ------------------------------------------------------------------ data in
+    def _store_severity(self, conversation_id: str) -> int:
+        """Trigger severity the store computed for a conversation (0 when unknown)."""
+        store = self.store
+        if store is None:
+            return 0
+        getter = getattr(store, "severity", None)
+        if callable(getter):
+            try:
+                return int(getter(conversation_id))
+            except Exception:
+                return 0
+        return 0
+
+    def _attach_feed(self) -> None:
+        """Listen for live events: from the store if there is one, else from the backend."""
+        if self.store is not None and self._attach_store():
+            return
+        self.follow_backend_events()
+
+    def _attach_store(self) -> bool:
+        subscribe = getattr(self.store, "subscribe_events", None)
+        if not callable(subscribe):
+            return False
+        unsubscribe = subscribe(self.ingest_event)
+        self._store_unsubscribe = unsubscribe if callable(unsubscribe) else None
+        return True
+
+    @work(exclusive=True, group="supervisor-stream", exit_on_error=False)
+    async def follow_backend_events(self) -> None:
+        try:
+            async for event in self.backend.events():
+                self.ingest_event(event)
+        except BackendError as exc:
+            self.dashboard.set_connection(False)
+            self.notify(str(exc), severity="error", markup=False)
+
+    def ingest_event(self, event: m.Event) -> None:
+        """Apply one stream event (cheap: marks rows dirty; the timer repaints)."""
+        self.dashboard.apply_event(event)
+        if event.type == "message.created":
+            self._message_for_watch(event)
+        elif event.type in {"conversation.updated", "conversation.created"}:
+            cid = event.data.get("id")
+            if isinstance(cid, str) and self.watch_grid.pane(cid) is not None:
+                self._watched_dirty.add(cid)
+
+    def _message_for_watch(self, event: m.Event) -> None:
+        cid = event.data.get("conversation_id")
+        if not isinstance(cid, str):
+            return
+        pane = self.watch_grid.pane(cid)
+        if pane is None:
+            return
+        try:
+            msg = m.decode_event_data(event)
+        except Exception:
+            return
+        if isinstance(msg, m.Message):
+            pane.add_messages([msg])
+
+    def _connection_changed(self, state: ConnectionState) -> None:
+        online = state.phase == ConnectionPhase.CONNECTED
+        self.dashboard.set_connection(online or state.phase == ConnectionPhase.CONNECTING)
+        if self.is_mounted:
+            self.bar.show_state(phase=self._phase_name(state))
+        if online and self.load_on_mount:
+            # Back online: re-sync what we may have missed.
+            self.load_everything()
+
+    @staticmethod
+    def _phase_name(state: ConnectionState) -> str:
+        return str(state.phase.value)
+
+    @work(exclusive=True, group="supervisor-load", exit_on_error=False)
+    async def load_everything(self) -> None:
+        """Initial load and re-sync over REST (GET only)."""
+        try:
+            departments = await self.backend.list_departments()
+            self.dashboard.set_departments(departments)
+            conversations: list[m.Conversation] = []
+            for state in ("queued", "active"):
+                conversations.extend(await self._all_conversations(state))
+            self.dashboard.replace_conversations(conversations)
+            await self._poll_server_views()
+        except BackendError as exc:
+            self.notify(t("supervisor.error.load", error=str(exc)), severity="error", markup=False)
+
+    async def _all_conversations(self, state: m.ConversationState) -> list[m.Conversation]:
+        items: list[m.Conversation] = []
+        cursor: str | None = None
+        for _page in range(200):  # hard stop: 200 pages × 200 rows
+            page = await self.backend.list_conversations(
+                state=state, assignee="any", cursor=cursor, limit=200
+            )
+            items.extend(page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        return items
+
+    async def _poll_server_views(self) -> None:
+        self._last_poll = time.monotonic()
+        self.dashboard.apply_queues_view(await self.backend.queues())
+        self.dashboard.apply_agents_view(await self.backend.agents())
+
+    @work(exclusive=True, group="supervisor-poll", exit_on_error=False)
+    async def poll_server_views(self) -> None:
+        try:
+            await self._poll_server_views()
+        except BackendError as exc:
+            log.info("supervisor poll failed: %s", exc)
+
+    # ------------------------------------------------------------------ refresh
+    def refresh_now(self) -> None:
+        """Timer body: push what changed since the last tick into the widgets."""
+        now = self.clock()
+        second = int(time.monotonic())
+        new_second = second != self._last_second
+        if new_second:
+            self._last_second = second
+            if (
+                self.load_on_mount
+                and self._last_poll
+                and time.monotonic() - self._last_poll > POLL_SECONDS
+            ):
+                self._last_poll = time.monotonic()
+                self.poll_server_views()
+        dash = self.dashboard
+        if not (dash.has_changes or new_second or self._filter_dirty or self._watched_dirty):
+            return
+        self.ticks += 1
+        changes = dash.take_changes()
+        table = self.conversations_table
+        if self._filter_dirty:
+            self._filter_dirty = False
+            table.filter_text = self.filter_input.value.strip()
+            table.rebuild(dash, now)
+            self.bar.show_state(filter_text=table.filter_text)
+        elif changes.conversations:
+            table.apply(dash, changes.conversations, now)
+        if new_second:
+            table.refresh_waits(dash, now)
+        if changes.departments or new_second:
+            self.departments_table.apply(dash.departments(now))
+        if changes.agents or new_second:
+            self.agents_table.apply(dash.agents(now))
+        if changes.traffic or new_second:
+            self.traffic_panel.show(dash.traffic(now))
+        if changes or new_second:
+            alerts = dash.alerts(now)
+            self.alerts_panel.show(alerts)
+            self.bar.show_state(alerts=len(alerts))
+        watched = set(self._watched_dirty) | (changes.conversations & self._watched_ids())
+        self._watched_dirty.clear()
+        if watched or new_second:
+            for pane in self.watch_grid.panes:
+                if new_second or pane.conversation_id in watched:
+                    conv = dash.conversations.get(pane.conversation_id) or pane.conversation
+                    if conv is not None:
+                        if pane.conversation_id in watched and pane.conversation_id not in (
+                            dash.conversations
+                        ):
+                            conv = self._closed_copy(conv)
+                        pane.show_conversation(conv, now)
+        if self.latency_samples is not None and changes.marked_at:
+            done = time.perf_counter()
+            self.latency_samples.extend(done - at for at in changes.marked_at.values())
+
+    def _watched_ids(self) -> set[str]:
+        return {pane.conversation_id for pane in self.watch_grid.panes}
+
+    @staticmethod
+    def _closed_copy(conv: m.Conversation) -> m.Conversation:
+        if conv.state == "closed":
+            return conv
+        import msgspec
+
+        return msgspec.structs.replace(conv, state="closed")
+
+    # ------------------------------------------------------------------ bindings
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides a binding from the footer (and ignores its key) where it does not apply.
+        if action in {"sort", "watch"}:
+            return self.view == "conversations"
+        if action == "clear_filter":
+            return self.view == "conversations" and bool(self.filter_input.value)
+        if action in {"close_watch", "next_watch"}:
+            return self.view == "watch" and bool(self.watch_grid.panes)
+        return True
+
+    def watch_view(self, view: str) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one(ContentSwitcher).current = f"{view}-view"
+        self.bar.show_state(view=view)
+        if view == "conversations":
+            self.conversations_table.focus()
+        elif view == "dashboard":
+            self.departments_table.focus()
+        elif view == "watch":
+            panes = self.watch_grid.panes
+            if panes:
+                panes[0].focus()
+
+    def action_show_view(self, view: str) -> None:
+        if view in VIEWS:
+            self.view = view
+
+    def action_sort(self, order: str) -> None:
+        table = self.conversations_table
+        table.order = order
+        table.resort(self.dashboard, self.clock())
+        self.bar.show_state(order=order)
+
+    def action_filter(self) -> None:
+        self.view = "conversations"
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        if self.filter_input.value:
+            self.filter_input.value = ""
+            self._filter_dirty = True
+        self.conversations_table.focus()
+
+    @on(Input.Changed, "#conversation-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._filter_dirty = True
+
+    @on(Input.Submitted, "#conversation-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.conversations_table.focus()
+
+    @on(DataTable.RowSelected, "#conversations")
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key is not None:
+            await self.watch_conversation(key)
+
+    async def action_watch(self) -> None:
+        key = self.conversations_table.highlighted_key()
+        if key is None:
+            self.notify(t("supervisor.watch.nothing_selected"), markup=False)
+            return
+        await self.watch_conversation(key)
+
+    async def watch_conversation(self, conversation_id: str) -> WatchPane | None:
+        """Open a read-only pane for a conversation (no-op if watched or six are open)."""
+        grid = self.watch_grid
+        if grid.pane(conversation_id) is not None:
+            self.notify(t("supervisor.watch.already"), markup=False)
+            return None
+        if len(grid.panes) >= MAX_WATCHED:
+            self.notify(
+                t("supervisor.watch.full", max=MAX_WATCHED), severity="warning", markup=False
+            )
+            return None
+        pane = await grid.add_pane(conversation_id)
+        conv = self.dashboard.conversations.get(conversation_id)
+        if conv is not None:
+            pane.show_conversation(conv, self.clock())
+        self.bar.show_state(watching=(len(grid.panes), MAX_WATCHED))
+        self.load_watch(conversation_id)
+        self.refresh_bindings()
+        return pane
+
+    @work(group="supervisor-watch", exit_on_error=False)
+    async def load_watch(self, conversation_id: str) -> None:
+        """History and customer of a watched conversation, with GETs only."""
+        pane = self.watch_grid.pane(conversation_id)
+        if pane is None:
+            return
+        try:
+            conv = await self.backend.get_conversation(conversation_id)
+            page = await self.backend.list_messages(conversation_id, limit=HISTORY_LIMIT)
+        except BackendError as exc:
+            pane.show_error(t("supervisor.watch.load_failed", error=str(exc)))
+            return
+        customer: m.Customer | None = None
+        try:
+            customer = await self.backend.get_customer(conv.customer_id)
+        except BackendError:
+            customer = None
+        if not pane.is_attached:
+            return
+        pane.show_conversation(conv, self.clock(), customer)
+        pane.add_messages(page.items)
+        pane.loaded = True
+
+    async def action_close_watch(self) -> None:
+        grid = self.watch_grid
+        panes = grid.panes
+        if not panes:
+            return
+        focused = self.focused
+        target = panes[-1]
+        for pane in panes:
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                target = pane
+                break
+        await grid.remove_pane(target.conversation_id)
+        remaining = grid.panes
+        self.bar.show_state(watching=(len(remaining), MAX_WATCHED))
+        if remaining:
+            remaining[-1].focus()
+        self.refresh_bindings()
+
+    def action_next_watch(self) -> None:
+        panes = self.watch_grid.panes
+        if not panes:
+            return
+        focused = self.focused
+        index = -1
+        for i, pane in enumerate(panes):
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                index = i
+        panes[(index + 1) % len(panes)].focus()
+
+    def action_refresh(self) -> None:
+        self.load_everything()
+        for pane in self.watch_grid.panes:
+            self.load_watch(pane.conversation_id)
+
+    def action_supervisor_help(self) -> None:
+        self.app.push_screen(SupervisorHelpScreen(self.help_rows()))
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """(id, keys as displayed, description) for every supervisor binding."""
+        rows: list[tuple[str, str, str]] = []
+        for binding in supervisor_bindings():
+            keys = ", ".join(
+                self.app.get_key_display(Binding(key, binding.action))
+                for key in binding.key.split(",")
+            )
+            binding_id = binding.id or binding.action
+            text = t(f"supervisor.binding.{binding_id}")
+            if text == f"supervisor.binding.{binding_id}":
+                text = binding.description
+            rows.append((binding_id, keys, text))
+        return rows
+
+    # ------------------------------------------------------------------ feeding helpers
+    def load_models(
+        self,
+        *,
+        departments: Iterable[m.Department] = (),
+        conversations: Iterable[m.Conversation] = (),
+        queues: m.QueuesView | None = None,
+        agents: m.AgentsView | None = None,
+    ) -> None:
+        """Feed models directly (snapshots and the benchmark; the app uses the backend)."""
+        self.dashboard.set_departments(departments)
+        self.dashboard.load_conversations(conversations)
+        if queues is not None:
+            self.dashboard.apply_queues_view(queues)
+        if agents is not None:
+            self.dashboard.apply_agents_view(agents)
+
+
+def supervisor_bindings() -> list[Binding]:
+    """Every binding the supervisor screens declare (screen first, then the help modal)."""
+    out: list[Binding] = []
+    for source in (SupervisorScreen.BINDINGS, SupervisorHelpScreen.BINDINGS):
+        for item in source:
+            if isinstance(item, Binding):
+                out.append(item)
+    return out

@@ -1,0 +1,95 @@
+"""Waiting conversations, longest wait first, with accept on Enter.
+
+Prompts are ``Content`` built from plain strings: an ``OptionList`` given a
+``str`` would parse a customer's name as markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.protocol import models as m
+from console.ui.bindings import bindings_for
+from console.ui.controller import tr, wait_seconds
+from console.ui.widgets.pane import format_duration, wait_level
+
+
+def queue_prompt(
+    conversation: m.Conversation, now: datetime, warning: float, critical: float
+) -> Content:
+    waited = wait_seconds(conversation, now) or 0.0
+    level = wait_level(waited, warning, critical)
+    style = {"ok": "", "warning": "$warning", "critical": "bold $error"}[level]
+    parts: list[str | tuple[str, str]] = [
+        (format_duration(waited).rjust(6), style),
+        "  ",
+        (conversation.customer_name, "bold"),
+    ]
+    if conversation.department_name:
+        parts += [" · ", (conversation.department_name, "dim")]
+    return Content.assemble(*parts)
+
+
+class QueueList(OptionList):
+    BINDINGS = bindings_for("queue")
+
+    class AcceptRequested(Message):
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    def action_accept_selected(self) -> None:
+        if self.highlighted is None:
+            return
+        option = self.get_option_at_index(self.highlighted)
+        if option.id:
+            self.post_message(self.AcceptRequested(option.id))
+
+
+class QueuePanel(Vertical):
+    """Title line with the count, then the list."""
+
+    DEFAULT_CSS = """
+    QueuePanel { height: 1fr; border-top: solid $panel-lighten-2; }
+    QueuePanel > #queue-title { height: 1; text-style: bold; padding: 0 1; }
+    QueuePanel > QueueList { height: 1fr; border: none; }
+    """
+
+    jump_key = "q"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(tr("queue_title", count=0)), id="queue-title")
+        yield QueueList(id="queue-list")
+
+    @property
+    def queue_list(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    def show(
+        self, queued: list[m.Conversation], now: datetime, warning: float, critical: float
+    ) -> None:
+        self.query_one("#queue-title", Static).update(Content(tr("queue_title", count=len(queued))))
+        queue_list = self.queue_list
+        highlighted = (
+            queue_list.get_option_at_index(queue_list.highlighted).id
+            if queue_list.highlighted is not None and queue_list.option_count
+            else None
+        )
+        queue_list.clear_options()
+        queue_list.add_options(
+            [Option(queue_prompt(c, now, warning, critical), id=c.id) for c in queued]
+        )
+        if highlighted is not None:
+            for index, conversation in enumerate(queued):
+                if conversation.id == highlighted:
+                    queue_list.highlighted = index
+                    break
+        elif queued:
+            queue_list.highlighted = 0

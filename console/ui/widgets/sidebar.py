@@ -1,0 +1,158 @@
+"""The focused chat's customer: account, custom fields, tags, activity, notes, history.
+
+All values are the customer's or other agents' text, so every line is built as
+``Content`` from plain strings.  Notes can be added from the input at the
+bottom; past conversations open read-only with Enter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.protocol import models as m
+from console.ui.bindings import bindings_for
+from console.ui.controller import tr
+
+
+class PastConversations(OptionList):
+    BINDINGS = bindings_for("sidebar")
+
+    class OpenRequested(Message):
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    def action_open_past(self) -> None:
+        if self.highlighted is None or not self.option_count:
+            return
+        option = self.get_option_at_index(self.highlighted)
+        if option.id:
+            self.post_message(self.OpenRequested(option.id))
+
+
+class NoteInput(Input):
+    class NoteSubmitted(Message):
+        def __init__(self, body: str) -> None:
+            super().__init__()
+            self.body = body
+
+
+def _section(title: str) -> Content:
+    return Content.styled(title, "bold $accent")
+
+
+def customer_content(
+    conversation: m.Conversation,
+    customer: m.Customer | None,
+    notes: list[m.CustomerNote],
+) -> Content:
+    """Everything but the past-conversations list, as one block of Content."""
+    lines: list[Content] = [Content.styled(conversation.customer_name, "bold")]
+    email = customer.email if customer else conversation.customer_email
+    if email:
+        lines.append(Content(email))
+    if conversation.page_url:
+        lines.append(Content.assemble((tr("page") + ": ", "dim"), conversation.page_url))
+    if conversation.prechat:
+        lines.append(_section(tr("prechat")))
+        lines += [Content.assemble((f"{k}: ", "dim"), v) for k, v in conversation.prechat.items()]
+    if customer is None:
+        lines.append(Content.styled(tr("loading"), "dim italic"))
+        return Content("\n").join(lines)
+    if customer.account:
+        lines.append(_section(tr("account")))
+        lines += [Content.assemble((f"{k}: ", "dim"), v) for k, v in customer.account.items()]
+    if customer.custom_fields:
+        lines.append(_section(tr("custom_fields")))
+        lines += [Content.assemble((f"{k}: ", "dim"), v) for k, v in customer.custom_fields.items()]
+    if customer.tags:
+        lines.append(_section(tr("tags")))
+        lines.append(
+            Content("  ").join(Content.styled(f"#{tag}", "$secondary") for tag in customer.tags)
+        )
+    if customer.activity:
+        lines.append(_section(tr("activity")))
+        for item in customer.activity[-5:]:
+            lines.append(
+                Content.assemble((item.at.strftime("%m-%d %H:%M") + " ", "dim"), item.text)
+            )
+    lines.append(_section(tr("notes", count=len(notes))))
+    for note in notes[-10:]:
+        lines.append(
+            Content.assemble(
+                (note.author_name, "bold"), (" " + note.created_at.strftime("%m-%d %H:%M"), "dim")
+            )
+        )
+        lines.append(Content(note.body))
+    return Content("\n").join(lines)
+
+
+class CustomerSidebar(VerticalScroll):
+    DEFAULT_CSS = """
+    CustomerSidebar { height: 2fr; padding: 0 1; }
+    CustomerSidebar > #customer { height: auto; }
+    CustomerSidebar > #past-title { height: 1; text-style: bold; margin-top: 1; }
+    CustomerSidebar > PastConversations { height: auto; max-height: 8; border: none; }
+    CustomerSidebar > NoteInput { margin-top: 1; }
+    """
+
+    jump_key = "s"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.customer_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(tr("no_customer")), id="customer")
+        yield NoteInput(placeholder=tr("note_placeholder"), id="note-input")
+        yield Static(Content(tr("past_conversations")), id="past-title")
+        yield PastConversations(id="past")
+
+    def show(
+        self,
+        conversation: m.Conversation | None,
+        customer: m.Customer | None,
+        notes: list[m.CustomerNote],
+        past: list[m.Conversation] | None,
+    ) -> None:
+        block = self.query_one("#customer", Static)
+        if conversation is None:
+            self.customer_id = None
+            block.update(Content(tr("no_customer")))
+            self.query_one(PastConversations).clear_options()
+            return
+        self.customer_id = conversation.customer_id
+        block.update(customer_content(conversation, customer, notes))
+        if past is not None:
+            options = self.query_one(PastConversations)
+            options.clear_options()
+            options.add_options(
+                [
+                    Option(
+                        Content.assemble(
+                            (c.created_at.strftime("%Y-%m-%d") + " ", "dim"),
+                            c.department_name or c.department_id,
+                            (f" ({c.state})", "dim"),
+                        ),
+                        id=c.id,
+                    )
+                    for c in past
+                    if c.id != conversation.id
+                ]
+            )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "note-input":
+            return
+        event.stop()
+        body = event.value.strip()
+        if body:
+            self.post_message(NoteInput.NoteSubmitted(body))
+        event.input.value = ""

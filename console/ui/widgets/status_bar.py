@@ -1,0 +1,110 @@
+"""The always-visible top line: connection, who I am, status, accepting, load.
+
+The connection part comes from ``backend.connection`` and every
+``on_connection_change`` callback; while reconnecting it counts down to the
+next attempt once a second.  Names come from the server, so everything is
+assembled as ``Content`` (never markup).
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from console.backends.base import ConnectionPhase, ConnectionState
+from console.protocol import models as m
+from console.ui.controller import tr
+
+
+def connection_text(state: ConnectionState, now: float | None = None) -> str:
+    """One short sentence for the indicator, e.g. 'reconnecting in 4 s'."""
+    phase = state.phase
+    if phase is ConnectionPhase.RECONNECTING:
+        if state.retry_at is not None:
+            left = max(0, round(state.retry_at - (time.monotonic() if now is None else now)))
+            return tr("conn_reconnecting_in", seconds=left)
+        return tr("conn_reconnecting")
+    return tr(f"conn_{phase.value}")
+
+
+class ConnectionIndicator(Static):
+    """● connected / ◌ reconnecting in N s / ○ offline / ✖ auth failed."""
+
+    DEFAULT_CSS = """
+    ConnectionIndicator { width: auto; padding: 0 1; }
+    """
+
+    state: reactive[ConnectionState] = reactive(
+        ConnectionState(ConnectionPhase.CONNECTING), always_update=True
+    )
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.state.phase is ConnectionPhase.RECONNECTING:
+            self.refresh()
+
+    def watch_state(self, state: ConnectionState) -> None:
+        for phase in ConnectionPhase:
+            self.set_class(phase is state.phase, f"-{phase.value.replace('_', '-')}")
+        self.refresh()
+
+    def render(self) -> Content:
+        symbol = {
+            ConnectionPhase.CONNECTED: "●",
+            ConnectionPhase.CONNECTING: "◌",
+            ConnectionPhase.RECONNECTING: "◌",
+            ConnectionPhase.OFFLINE: "○",
+            ConnectionPhase.AUTH_FAILED: "✖",
+        }[self.state.phase]
+        text = connection_text(self.state)
+        if self.state.detail and self.state.phase is ConnectionPhase.AUTH_FAILED:
+            text = f"{text}: {self.state.detail}"
+        return Content.assemble((symbol, "bold"), " ", text)
+
+
+class StatusBar(Horizontal):
+    """Top bar of the agent screen."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; dock: top; background: $panel; }
+    StatusBar > #me { width: 1fr; padding: 0 1; }
+    StatusBar > #load { width: auto; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionIndicator(id="connection")
+        yield Static(id="me", markup=False)
+        yield Static(id="load", markup=False)
+
+    @property
+    def indicator(self) -> ConnectionIndicator:
+        return self.query_one(ConnectionIndicator)
+
+    def show_me(self, me: m.Me | None, active: int, queued: int) -> None:
+        me_widget = self.query_one("#me", Static)
+        load_widget = self.query_one("#load", Static)
+        if me is None:
+            me_widget.update(Content(tr("signing_in")))
+            load_widget.update(Content(""))
+            return
+        status_style = {"online": "bold $success", "away": "bold $warning"}.get(me.status, "dim")
+        accepting = tr("accepting_on") if me.accepting else tr("accepting_off")
+        me_widget.update(
+            Content.assemble(
+                (me.name, "bold"),
+                "  ",
+                (tr(f"status_{me.status}"), status_style),
+                "  ",
+                (accepting, "" if me.accepting else "$warning"),
+            )
+        )
+        load_widget.update(
+            Content(tr("load_line", active=active, capacity=me.capacity, queued=queued))
+        )
