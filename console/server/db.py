@@ -374,7 +374,7 @@ class Database:
         )
         seq = int(cur.lastrowid or 0)
         self._pending.append(PendingEvent(seq, type, at, payload, customer_id, public, actor_id))
-        if self.event_retention > 0 and seq % 500 == 0:
+        if self.event_retention > 0 and seq % max(1, min(500, self.event_retention // 10)) == 0:
             self._prune_events(seq)
         return seq
 
