@@ -29,6 +29,10 @@ Writing (each returns a :class:`Change`)::
     store.mark_read(conv_id)                      # unread → 0 (local; call backend.mark_read too)
     store.expire_typing(now)                      # drop stale typing indicators
     store.clear_conversations()                   # before a full re-sync (keeps pending sends)
+    # A ``client.resync`` event (m.Resync from the native backend) goes through
+    # apply() too: open conversations are replaced, vanished ones reported in
+    # Change.missing, loaded transcripts marked ``stale`` until an after= page
+    # loaded with older=False catches them up.
 
 Reading::
 
@@ -40,7 +44,8 @@ Reading::
     store.queue(department_id=None)               # queued, longest wait first
     store.most_at_risk(now, agent_id=None)        # ConversationEntry | None
     store.at_risk(now, agent_id=None)             # ranked list (severity, then waiting time)
-    store.transcript(conv_id)                     # Transcript: len(), [i], .revision, .messages()
+    store.transcript(conv_id)                     # Transcript: len(), [i], .revision, .messages(),
+                                                  #   .oldest_id/.newest_id, .loaded, .stale, .has_more_before
     store.messages(conv_id)                       # list[StoredMessage]: sent in order, then pending/failed
     store.pending(client_id)                      # StoredMessage | None
     store.typing(conv_id, now)                    # list[TypingState] not yet expired
@@ -138,6 +143,7 @@ class Transcript:
         "has_more_before",
         "loaded",
         "revision",
+        "stale",
     )
 
     def __init__(self, conversation_id: str) -> None:
@@ -150,6 +156,7 @@ class Transcript:
         self.loaded = False  # at least one history page arrived
         self.has_more_before = True  # unknown until a page says otherwise
         self.has_more_after = False
+        self.stale = False  # a stream reset may have left a gap: fetch after=newest_id
 
     def __len__(self) -> int:
         return len(self._items) + len(self._pending)
@@ -277,6 +284,8 @@ class Store:
             return self._add_customer_note(data)
         if isinstance(data, m.QueueStats):
             return self.load_queue_stats([data])
+        if isinstance(data, m.Resync):
+            return self._apply_resync(data)
         return NO_CHANGE
 
     def apply_many(self, events: Iterable[m.Event], now: datetime | None = None) -> Change:
@@ -346,6 +355,8 @@ class Store:
                 msg = msgspec.structs.replace(msg, conversation_id=conversation_id)
             change = change | self._ingest_message(msg, live=not older, now=None)
         transcript.loaded = True
+        if not older and not page.has_more:
+            transcript.stale = False
         if older:
             transcript.has_more_before = page.has_more
         else:
@@ -639,6 +650,27 @@ class Store:
         if not (live and is_new):
             change = change | self._recompute_severity(conv_id)
         return change
+
+    def _apply_resync(self, resync: m.Resync) -> Change:
+        """The backend could not resume the stream and re-listed the open conversations.
+
+        Open conversations not in the list are reported ``missing`` (closed or
+        reassigned meanwhile; re-fetch them).  Every loaded transcript is
+        marked ``stale`` (messages may be missing from the gap) and reported,
+        so the UI fetches ``after=newest_id`` and loads it with ``older=False``.
+        """
+        change = self.load_conversations(
+            resync.conversations, authoritative_states=("bot", "queued", "active")
+        )
+        stale = [t for t in self._transcripts.values() if t.loaded]
+        for transcript in stale:
+            transcript.stale = True
+            transcript.revision += 1
+        self._typing.clear()
+        return change | Change(
+            areas=frozenset({Area.QUEUE, Area.TYPING}),
+            transcripts=frozenset(t.conversation_id for t in stale),
+        )
 
     def _add_customer_note(self, note: m.CustomerNote) -> Change:
         note = sanitize_model(note)

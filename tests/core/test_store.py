@@ -463,3 +463,22 @@ def test_any_delivery_order_gives_the_same_sorted_unique_transcript(
             store.apply(event("message.created", message), now=at(2000))
     got = [(s.created_at, s.id) for s in store.messages("c1")]
     assert got == sorted({(x.created_at, x.id) for x in messages})
+
+
+def test_resync_event_replaces_open_conversations_and_marks_transcripts_stale() -> None:
+    store = fresh()
+    store.upsert_conversation(conv("closed-meanwhile"))
+    store.load_messages("c1", m.MessagePage(items=[msg("m1", 1)]))
+    resync = m.Resync(
+        reason="reset", last_seq=500, conversations=[conv("c1"), conv("new", state="queued")]
+    )
+    change = store.apply(
+        m.Event(seq=500, type=m.RESYNC_EVENT_TYPE, at=T0, data=m.to_builtins(resync))
+    )
+    assert change.missing == {"closed-meanwhile"}
+    assert "c1" in change.transcripts and Area.QUEUE in change.areas
+    assert store.transcript("c1").stale
+    assert [e.id for e in store.queue()] == ["new"]
+    store.load_messages("c1", m.MessagePage(items=[msg("m2", 2)], has_more=False), older=False)
+    assert not store.transcript("c1").stale
+    assert [s.id for s in store.messages("c1")] == ["m1", "m2"]
