@@ -45,6 +45,7 @@ from console.protocol import models as m
 from console.ui.widgets.supervisor.panels import AlertsPanel, ReadOnlyBar, TrafficPanel
 from console.ui.widgets.supervisor.tables import AgentTable, ConversationTable, DepartmentTable
 from console.ui.widgets.supervisor.watch import MAX_WATCHED, WatchGrid, WatchPane
+from console.ui.widgets.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,8 @@ class SupervisorScreen(Screen[None]):
     ) -> None:
         super().__init__(id="supervisor")
         self.backend = backend
-        self.store = store
+        self._owns_store = store is None
+        self.store = store if store is not None else self._make_store()
         self.clock = clock or _now
         self.refresh_hz = refresh_hz
         self.load_on_mount = load_on_mount
@@ -239,8 +241,8 @@ class SupervisorScreen(Screen[None]):
         self.set_interval(1.0 / self.refresh_hz, self.refresh_now)
         self.departments_table.focus()
         if self.load_on_mount:
-            self.load_everything()
             self._attach_feed()
+            self.load_everything()
 
     def on_unmount(self) -> None:
         if self._store_unsubscribe is not None:
@@ -248,32 +250,57 @@ class SupervisorScreen(Screen[None]):
             self._store_unsubscribe = None
 
     # ------------------------------------------------------------------ data in
+    def _make_store(self) -> Any:
+        """Our own client Store (for trigger severities) when the app did not pass one."""
+        try:
+            from console.core.store import Store  # deferred: client-core module
+        except ImportError:
+            return None
+        try:
+            return Store()
+        except Exception:
+            return None
+
     def _store_severity(self, conversation_id: str) -> int:
-        """Trigger severity the store computed for a conversation (0 when unknown)."""
+        """Trigger severity (0-3) the store computed from the customer's recent messages."""
         store = self.store
         if store is None:
             return 0
-        getter = getattr(store, "severity", None)
-        if callable(getter):
-            try:
-                return int(getter(conversation_id))
-            except Exception:
-                return 0
-        return 0
+        try:
+            entry = store.entry(conversation_id)
+        except Exception:
+            return 0
+        return int(getattr(entry, "severity", 0) or 0) if entry is not None else 0
 
     def _attach_feed(self) -> None:
-        """Listen for live events: from the store if there is one, else from the backend."""
-        if self.store is not None and self._attach_store():
+        """Listen for live events without stealing them from anyone.
+
+        ``backend.events()`` has a single consumer.  Inside ``AgentConsoleApp``
+        the app's controller consumes it, so we join its callback chain (a
+        public ``add_event_listener`` if the controller has one, else its
+        ``_on_event`` hook - a deliberate, documented coupling).  Standalone
+        (tests, benchmark) we consume the stream ourselves.
+        """
+        controller = getattr(self.app, "controller", None)
+        add_listener = getattr(controller, "add_event_listener", None)
+        if callable(add_listener):
+            add_listener(self._controller_event)
+            return
+        if controller is not None and hasattr(controller, "_on_event"):
+            previous = controller._on_event
+
+            def chained(event: m.Event, data: Any) -> None:
+                if previous is not None:
+                    previous(event, data)
+                self._controller_event(event, data)
+
+            controller._on_event = chained
             return
         self.follow_backend_events()
 
-    def _attach_store(self) -> bool:
-        subscribe = getattr(self.store, "subscribe_events", None)
-        if not callable(subscribe):
-            return False
-        unsubscribe = subscribe(self.ingest_event)
-        self._store_unsubscribe = unsubscribe if callable(unsubscribe) else None
-        return True
+    def _controller_event(self, event: m.Event, data: Any = None) -> None:
+        if self.is_attached:
+            self.ingest_event(event)
 
     @work(exclusive=True, group="supervisor-stream", exit_on_error=False)
     async def follow_backend_events(self) -> None:
@@ -287,7 +314,18 @@ class SupervisorScreen(Screen[None]):
     def ingest_event(self, event: m.Event) -> None:
         """Apply one stream event (cheap: marks rows dirty; the timer repaints)."""
         self.dashboard.apply_event(event)
+        if self._owns_store and self.store is not None:
+            try:
+                change = self.store.apply(event, self.clock())
+            except Exception:
+                log.exception("store could not apply %s", event.type)
+            else:
+                for cid in getattr(change, "conversations", ()):
+                    self.dashboard.mark_conversation(cid)
         if event.type == "message.created":
+            cid = event.data.get("conversation_id")
+            if isinstance(cid, str):
+                self.dashboard.mark_conversation(cid)  # severity may have changed
             self._message_for_watch(event)
         elif event.type in {"conversation.updated", "conversation.created"}:
             cid = event.data.get("id")
@@ -530,11 +568,38 @@ class SupervisorScreen(Screen[None]):
             customer = await self.backend.get_customer(conv.customer_id)
         except BackendError:
             customer = None
+        if self._owns_store and self.store is not None:
+            try:
+                self.store.upsert_conversation(conv)
+                self.store.load_messages(conversation_id, page, older=True)
+                self.dashboard.mark_conversation(conversation_id)
+            except Exception:
+                log.exception("store could not take the history of %s", conversation_id)
         if not pane.is_attached:
             return
         pane.show_conversation(conv, self.clock(), customer)
         pane.add_messages(page.items)
+        pane.transcript.has_older = page.has_more
         pane.loaded = True
+
+    @on(TranscriptView.OlderRequested)
+    def _older_requested(self, event: TranscriptView.OlderRequested) -> None:
+        for pane in self.watch_grid.panes:
+            if pane.transcript is event.transcript and event.oldest_id:
+                self.load_older(pane.conversation_id, event.oldest_id)
+
+    @work(group="supervisor-watch-older", exit_on_error=False)
+    async def load_older(self, conversation_id: str, before: str) -> None:
+        try:
+            page = await self.backend.list_messages(
+                conversation_id, before=before, limit=HISTORY_LIMIT
+            )
+        except BackendError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        pane = self.watch_grid.pane(conversation_id)
+        if pane is not None:
+            pane.add_older(page.items, has_older=page.has_more)
 
     async def action_close_watch(self) -> None:
         grid = self.watch_grid

@@ -1,0 +1,315 @@
+"""Live tables of the supervisor screen, updated in place.
+
+Each table keeps its rows keyed by the department/agent/conversation id and
+compares new cells with what it shows; only changed cells go through
+``DataTable.update_cell``.  Rows are added/removed one by one and re-sorted
+(``DataTable.sort`` with our own key) only when something that affects the
+order changed.  Nothing here rebuilds a table per event: the screen calls
+``apply_*`` from its refresh timer with the set of dirty ids.
+
+Columns have fixed widths: measuring 1,000 rows on every update would cost
+more than the update itself, and fixed widths keep the layout still while
+figures change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from console.core.dashboard import AgentRow, ConversationRow, Dashboard, DepartmentStats
+from console.core.i18n import t
+from console.ui.widgets.supervisor.cells import (
+    KeyedText,
+    Palette,
+    cell,
+    duration_cell,
+    number_cell,
+)
+
+
+def same_cells(a: tuple[Text, ...], b: tuple[Text, ...]) -> bool:
+    """Equal as shown: ``Text.__eq__`` ignores the base style, so compare it too."""
+    return len(a) == len(b) and all(
+        x.plain == y.plain and x.style == y.style and x.spans == y.spans
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def _same(x: Text, y: Text) -> bool:
+    return x.plain == y.plain and x.style == y.style and x.spans == y.spans
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label_key: str
+    width: int
+
+
+class LiveTable(DataTable[Text]):
+    """A ``DataTable`` whose rows are upserted by key and whose cells change in place."""
+
+    COLUMNS: Sequence[Column] = ()
+
+    DEFAULT_CSS = """
+    LiveTable { height: auto; max-height: 100%; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            classes=classes,
+            cursor_type="row",
+            zebra_stripes=False,
+            show_row_labels=False,
+        )
+        self._shown: dict[str, tuple[Text, ...]] = {}
+        self.cell_updates = 0
+        """Count of ``update_cell`` calls (tests check rows change in place)."""
+        self.rows_added = 0
+
+    def on_mount(self) -> None:
+        for column in self.COLUMNS:
+            label = Text(t(column.label_key))
+            # Never cut a header: translated labels may be wider than the data.
+            width = max(column.width, label.cell_len)
+            self.add_column(label, width=width, key=column.key)
+
+    @property
+    def palette(self) -> Palette:
+        return Palette(self.app.theme_variables)
+
+    def upsert(self, key: str, cells: tuple[Text, ...]) -> bool:
+        """Show ``cells`` for row ``key``; returns True when the row is new."""
+        old = self._shown.get(key)
+        if old is None:
+            self.add_row(*cells, key=key)
+            self._shown[key] = cells
+            self.rows_added += 1
+            return True
+        if same_cells(old, cells):
+            return False
+        row_key = RowKey(key)
+        for column, before, after in zip(self.COLUMNS, old, cells, strict=True):
+            if not _same(before, after):
+                self.update_cell(row_key, ColumnKey(column.key), after)
+                self.cell_updates += 1
+        self._shown[key] = cells
+        return False
+
+    def drop(self, key: str) -> None:
+        if self._shown.pop(key, None) is not None:
+            self.remove_row(key)
+
+    def keys(self) -> list[str]:
+        return list(self._shown)
+
+    def cell_text(self, key: str, column: str) -> str:
+        """Plain text of one cell, as shown (tests read the table through this)."""
+        value = self.get_cell(key, column)
+        return value.plain if isinstance(value, Text) else str(value)
+
+    def highlighted_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except Exception:
+            return None
+        return row_key.value
+
+    def sync_keys(self, keys: Iterable[str]) -> None:
+        """Drop rows whose key is not in ``keys``."""
+        wanted = set(keys)
+        for key in [k for k in self._shown if k not in wanted]:
+            self.drop(key)
+
+
+class DepartmentTable(LiveTable):
+    COLUMNS = (
+        Column("department", "supervisor.col.department", 18),
+        Column("waiting", "supervisor.col.waiting", 7),
+        Column("active", "supervisor.col.active", 6),
+        Column("longest", "supervisor.col.longest_wait", 8),
+        Column("first", "supervisor.col.avg_first_response", 9),
+        Column("sla", "supervisor.col.sla_breaches", 6),
+        Column("abandoned", "supervisor.col.abandoned", 6),
+    )
+
+    def row_cells(self, d: DepartmentStats, p: Palette) -> tuple[Text, ...]:
+        name = d.name if d.open_now else f"{d.name} ({t('supervisor.department.closed_now')})"
+        return (
+            cell(name, p.plain if d.open_now else p.muted),
+            number_cell(d.waiting, p.warning if d.waiting else p.plain),
+            number_cell(d.active),
+            duration_cell(
+                d.longest_wait_seconds if d.waiting else None,
+                p.error if d.longest_wait_breached else p.plain,
+            ),
+            duration_cell(
+                d.avg_first_response_seconds, p.error if d.first_response_breached else p.plain
+            ),
+            number_cell(d.sla_breaches, p.error if d.sla_breaches else p.plain),
+            number_cell(d.abandoned, p.warning if d.abandoned else p.plain),
+        )
+
+    def apply(self, stats: Sequence[DepartmentStats]) -> None:
+        p = self.palette
+        for d in stats:
+            self.upsert(d.department_id, self.row_cells(d, p))
+        self.sync_keys(d.department_id for d in stats)
+
+
+class AgentTable(LiveTable):
+    COLUMNS = (
+        Column("agent", "supervisor.col.agent", 16),
+        Column("status", "supervisor.col.status", 8),
+        Column("load", "supervisor.col.load", 6),
+        Column("chats", "supervisor.col.chats", 6),
+        Column("avg", "supervisor.col.avg_response", 9),
+        Column("last", "supervisor.col.last_reply", 9),
+    )
+
+    def row_cells(self, a: AgentRow, p: Palette) -> tuple[Text, ...]:
+        status = t(f"supervisor.status.{a.status}")
+        if not a.accepting and a.status == "online":
+            status = f"{status}*"
+        status_style = {"online": p.success, "away": p.warning}.get(a.status, p.muted)
+        return (
+            cell(a.name),
+            cell(status, status_style),
+            Text(
+                f"{a.load}/{a.capacity}",
+                style=p.error if a.over_capacity else p.plain,
+                justify="right",
+                no_wrap=True,
+                end="",
+            ),
+            number_cell(a.chats),
+            duration_cell(a.avg_response_seconds),
+            duration_cell(a.seconds_since_last_reply),
+        )
+
+    def apply(self, rows: Sequence[AgentRow]) -> None:
+        p = self.palette
+        for a in rows:
+            self.upsert(a.agent_id, self.row_cells(a, p))
+        self.sync_keys(a.agent_id for a in rows)
+
+
+class ConversationTable(LiveTable):
+    """Every queued and active conversation; sorted and filtered without rebuilding."""
+
+    COLUMNS = (
+        Column("customer", "supervisor.col.customer", 18),
+        Column("department", "supervisor.col.department", 12),
+        Column("state", "supervisor.col.state", 7),
+        Column("agent", "supervisor.col.agent", 12),
+        Column("wait", "supervisor.col.wait", 7),
+        Column("severity", "supervisor.col.severity", 8),
+    )
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.order = "wait"
+        self.filter_text = ""
+        self.sorts = 0
+        """Count of re-sorts (tests check sorting is coalesced)."""
+
+    def row_cells(self, r: ConversationRow, p: Palette) -> tuple[Text, ...]:
+        sev_style = p.error if r.severity >= 3 else p.warning if r.severity >= 2 else p.plain
+        wait_style = p.error if r.sla_breached else p.plain
+        return (
+            KeyedText.for_row(r.conversation_id, r.customer_name),
+            cell(r.department_name),
+            cell(t(f"supervisor.state.{r.state}"), p.warning if r.state == "queued" else p.plain),
+            cell(r.assignee_name or t("supervisor.department.unassigned"), p.plain),
+            duration_cell(
+                r.wait_seconds if r.state == "queued" or r.wait_seconds else None, wait_style
+            ),
+            Text(
+                "●" * min(r.severity, 5) if r.severity else "-",
+                style=sev_style,
+                no_wrap=True,
+                end="",
+            ),
+        )
+
+    def apply(self, dashboard: Dashboard, dirty: Iterable[str], now: datetime) -> int:
+        """Bring the dirty rows up to date; re-sort once if the order may have changed.
+
+        Returns the number of rows touched.
+        """
+        p = self.palette
+        reorder = False
+        touched = 0
+        was_empty = not self._shown
+        for cid in sorted(dirty):
+            row = dashboard.conversation_row(cid, now)
+            if row is None or not dashboard.matches(cid, self.filter_text):
+                if cid in self._shown:
+                    self.drop(cid)
+                    touched += 1
+                continue
+            cells = self.row_cells(row, p)
+            old = self._shown.get(cid)
+            if self.upsert(cid, cells):
+                reorder = True
+            elif old is not None and not same_cells(old, cells):
+                # A change of any column can move the row in one of the orders.
+                reorder = True
+            touched += 1
+        if reorder:
+            self.resort(dashboard, now, keep_cursor=not was_empty)
+        return touched
+
+    def refresh_waits(self, dashboard: Dashboard, now: datetime) -> None:
+        """Once a second: update the wait column of the rows on screen only."""
+        if not self.row_count:
+            return
+        p = self.palette
+        top = max(0, int(self.scroll_y))
+        bottom = min(self.row_count, top + max(1, self.size.height))
+        ordered = self.ordered_rows
+        for index in range(top, bottom):
+            key = ordered[index].key.value
+            if key is None:
+                continue
+            row = dashboard.conversation_row(key, now)
+            old = self._shown.get(key)
+            if row is None or old is None:
+                continue
+            self.upsert(key, self.row_cells(row, p))
+
+    def resort(self, dashboard: Dashboard, now: datetime, *, keep_cursor: bool = True) -> None:
+        """Order rows by ``self.order``; the highlighted conversation keeps the cursor."""
+        keep = self.highlighted_key() if keep_cursor else None
+        rank = {cid: i for i, cid in enumerate(dashboard.sorted_ids(self.order, now, self._shown))}
+        self.sort(
+            "customer",
+            key=lambda value: rank.get(getattr(value, "row_id", ""), len(rank)),
+        )
+        self.sorts += 1
+        if keep is not None and keep in self._shown:
+            self.move_cursor(row=self.get_row_index(keep), scroll=False)
+        elif self.row_count:
+            self.move_cursor(row=0, scroll=False)
+
+    def rebuild(self, dashboard: Dashboard, now: datetime) -> None:
+        """Filter changed: drop rows that no longer match, add the ones that now do."""
+        wanted = [
+            cid for cid in dashboard.conversations if dashboard.matches(cid, self.filter_text)
+        ]
+        self.sync_keys(wanted)
+        self.apply(dashboard, wanted, now)
+        self.resort(dashboard, now, keep_cursor=False)
+
+    def visible_order(self) -> list[str]:
+        """Row keys top to bottom (tests)."""
+        return [row.key.value for row in self.ordered_rows if row.key.value is not None]

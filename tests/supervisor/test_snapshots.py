@@ -1,0 +1,43 @@
+"""Snapshots of the supervisor dashboard (dark/light, 80×24 and 200×50) with fixed data.
+
+Data and clock are fixed (``snapshot_data``); the tiny fake Backend there is
+used for these snapshots only.  Behaviour is tested against the real server
+in ``test_supervisor_live.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.supervisor.snapshot_data import SnapshotApp
+
+SIZES = [(80, 24), (200, 50)]
+THEMES = ["textual-dark", "textual-light"]
+
+
+async def _settle(pilot: Any) -> None:
+    await pilot.pause()
+    screen = pilot.app.screen
+    screen.refresh_now()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard(snap_compare: Any, theme: str, size: tuple[int, int]) -> None:
+    """Departments, agents (one over capacity), traffic and alerts, with breaches highlighted."""
+    assert snap_compare(SnapshotApp(theme), terminal_size=size, run_before=_settle)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_conversation_table(snap_compare: Any, theme: str) -> None:
+    """The conversation table sorted by wait; a hostile name shows its brackets literally."""
+
+    async def run_before(pilot: Any) -> None:
+        await _settle(pilot)
+        await pilot.press("c")
+        await _settle(pilot)
+
+    assert snap_compare(SnapshotApp(theme), terminal_size=(80, 24), run_before=run_before)
