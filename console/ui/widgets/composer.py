@@ -1,0 +1,329 @@
+"""The reply composer: a multi-line ``TextArea`` where Enter sends.
+
+Keys (binding ids in brackets, remappable through the app keymap):
+
+* ``enter`` sends the reply (``send-reply``).
+* ``ctrl+j`` and ``alt+enter`` insert a newline (``insert-newline``).  Many
+  terminals never report shift+enter, so it is not relied on; ctrl+j is the
+  line-feed byte every terminal can send, alt+enter the common alternative.
+* ``/`` or ``#`` typed into an empty composer asks for the canned-reply
+  palette (``Composer.CannedRequested``); pressing Enter on a lone
+  ``/word`` or ``#word`` asks for it with ``word`` as the query instead of
+  sending it.
+
+Grapheme clusters: Textual's ``TextArea`` moves and deletes by code point, so
+Backspace after 👨‍👩‍👧 would leave 👨‍👩‍ behind.  Cursor movement left/right
+and Backspace/Delete here step over whole extended grapheme clusters
+(``console.core.text.graphemes``): emoji ZWJ sequences, flags, skin tones,
+Hangul jamo sequences and kana with combining (han)dakuten.
+
+Typing notifications are throttled: ``Typing(True)`` at most once per
+``typing_interval`` seconds while keys arrive, ``Typing(False)`` after
+``typing_idle`` seconds without an edit, on send and on switching
+conversation.  Loading a draft or a canned reply does not count as typing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import TextArea
+from textual.widgets.text_area import Location, Selection
+
+from console.core.text import graphemes
+from console.ui.safe import neutralize_controls, widget_text
+
+__all__ = ["CANNED_PREFIXES", "Composer"]
+
+CANNED_PREFIXES = ("/", "#")
+
+
+def _boundaries(line: str) -> list[int]:
+    """Code-point offsets of the grapheme boundaries in ``line`` (0 and len included)."""
+    offsets = [0]
+    position = 0
+    for cluster in graphemes(line):
+        position += len(cluster)
+        offsets.append(position)
+    return offsets
+
+
+def _clean(text: str) -> str:
+    """Pasted or inserted text with line breaks normalized and controls made visible."""
+    return neutralize_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+class Composer(TextArea):
+    """Multi-line reply input with per-conversation drafts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "send",
+            widget_text("widgets.composer.send"),
+            id="send-reply",
+            priority=True,
+            tooltip="Send the reply.",
+        ),
+        Binding(
+            "ctrl+j,alt+enter",
+            "insert_newline",
+            widget_text("widgets.composer.newline"),
+            id="insert-newline",
+            priority=True,
+            key_display="ctrl+j",
+            tooltip="Insert a line break (ctrl+j or alt+enter).",
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    Composer {
+        height: auto;
+        min-height: 3;
+        max-height: 10;
+    }
+    """
+
+    class Submitted(Message):
+        """The agent pressed Enter on a non-empty reply."""
+
+        def __init__(self, composer: Composer, text: str, conversation_id: str | None) -> None:
+            super().__init__()
+            self.composer = composer
+            self.text = text
+            self.conversation_id = conversation_id
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    class Typing(Message):
+        """Typing started (repeated at most every ``typing_interval`` s) or stopped."""
+
+        def __init__(self, composer: Composer, active: bool, conversation_id: str | None) -> None:
+            super().__init__()
+            self.composer = composer
+            self.active = active
+            self.conversation_id = conversation_id
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    class CannedRequested(Message):
+        """The agent asked for the canned-reply palette with a ``/`` or ``#`` prefix."""
+
+        def __init__(self, composer: Composer, query: str, prefix: str) -> None:
+            super().__init__()
+            self.composer = composer
+            self.query = query
+            self.prefix = prefix
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        conversation_id: str | None = None,
+        drafts: dict[str, str] | None = None,
+        clear_on_submit: bool = True,
+        typing_interval: float = 2.0,
+        typing_idle: float = 5.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+        read_only: bool = False,
+    ) -> None:
+        super().__init__(
+            text,
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+            read_only=read_only,
+            placeholder=widget_text("widgets.composer.placeholder"),
+        )
+        self.drafts: dict[str, str] = {} if drafts is None else drafts
+        """Unsent text per conversation id; may be shared between composers."""
+        self.conversation_id = conversation_id
+        self.clear_on_submit = clear_on_submit
+        self.typing_interval = typing_interval
+        self.typing_idle = typing_idle
+        self._typing_active = False
+        self._typing_sent_at = 0.0
+        self._idle_timer: Timer | None = None
+        # Text that was put here by code (draft, canned reply): not typing.
+        self._programmatic_text: str | None = text
+        if conversation_id is not None and not text:
+            draft = self.drafts.get(conversation_id, "")
+            if draft:
+                self.load_text(draft)
+                self._programmatic_text = draft
+
+    # ------------------------------------------------------------------ drafts
+
+    def save_draft(self) -> None:
+        """Store the current text as the draft of the current conversation."""
+        if self.conversation_id is None:
+            return
+        if self.text.strip():
+            self.drafts[self.conversation_id] = self.text
+        else:
+            self.drafts.pop(self.conversation_id, None)
+
+    def load_draft(self, conversation_id: str | None) -> None:
+        """Switch to another conversation: keep this one's draft, show that one's."""
+        if conversation_id == self.conversation_id:
+            return
+        self.save_draft()
+        self._stop_typing()
+        self.conversation_id = conversation_id
+        draft = self.drafts.get(conversation_id, "") if conversation_id is not None else ""
+        self._set_text_programmatically(draft)
+
+    def set_reply(self, text: str) -> None:
+        """Replace the text (e.g. with a filled canned reply); not counted as typing."""
+        self._set_text_programmatically(_clean(text))
+        self.save_draft()
+
+    def select_range(self, start: int, end: int) -> None:
+        """Select character offsets ``[start, end)`` of the text (to point at a problem)."""
+        self.selection = Selection(self._offset_to_location(start), self._offset_to_location(end))
+
+    def _offset_to_location(self, offset: int) -> Location:
+        offset = max(0, min(offset, len(self.text)))
+        before = self.text[:offset]
+        row = before.count("\n")
+        column = offset - (before.rfind("\n") + 1)
+        return (row, column)
+
+    def _set_text_programmatically(self, text: str) -> None:
+        self._programmatic_text = text
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("send", "insert_newline") and self.read_only:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_send(self) -> None:
+        """Post ``Submitted`` (or ``CannedRequested`` for a lone ``/word``)."""
+        text = self.text
+        stripped = text.strip()
+        if not stripped:
+            return
+        if stripped[0] in CANNED_PREFIXES and "\n" not in stripped and " " not in stripped:
+            self.post_message(self.CannedRequested(self, stripped[1:], stripped[0]))
+            return
+        self._stop_typing()
+        self.post_message(self.Submitted(self, text, self.conversation_id))
+        if self.clear_on_submit:
+            self._set_text_programmatically("")
+            if self.conversation_id is not None:
+                self.drafts.pop(self.conversation_id, None)
+
+    def action_insert_newline(self) -> None:
+        start, end = self.selection
+        self.replace("\n", start, end, maintain_selection_offset=False)
+
+    # ------------------------------------------------------------------ graphemes
+
+    def get_cursor_left_location(self) -> Location:
+        row, column = self.cursor_location
+        if column == 0:
+            return super().get_cursor_left_location()
+        line = self.document[row]
+        previous = 0
+        for boundary in _boundaries(line):
+            if boundary >= column:
+                break
+            previous = boundary
+        return (row, previous)
+
+    def get_cursor_right_location(self) -> Location:
+        row, column = self.cursor_location
+        line = self.document[row]
+        if column >= len(line):
+            return super().get_cursor_right_location()
+        for boundary in _boundaries(line):
+            if boundary > column:
+                return (row, boundary)
+        return (row, len(line))
+
+    # ------------------------------------------------------------------ typing
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # A paste can carry terminal escape sequences (copied coloured output);
+        # TextArea would render them raw, so make them visible first.
+        event.prevent_default()
+        event.stop()
+        if self.read_only:
+            return
+        start, end = self.selection
+        result = self.replace(_clean(event.text), start, end, maintain_selection_offset=False)
+        self.move_cursor(result.end_location)
+        self.focus()
+
+    async def _on_key(self, event: events.Key) -> None:
+        if (
+            event.character in CANNED_PREFIXES
+            and not self.read_only
+            and not self.text
+            and event.is_printable
+        ):
+            await super()._on_key(event)
+            self.post_message(self.CannedRequested(self, "", event.character or ""))
+            return
+        await super()._on_key(event)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if event.text_area is not self:
+            return
+        self.save_draft()
+        if self._programmatic_text is not None and self.text == self._programmatic_text:
+            return
+        self._programmatic_text = None
+        if not self.text:
+            self._stop_typing()
+            return
+        self._note_typing()
+
+    def _note_typing(self) -> None:
+        now = time.monotonic()
+        if not self._typing_active or now - self._typing_sent_at >= self.typing_interval:
+            self._typing_active = True
+            self._typing_sent_at = now
+            self.post_message(self.Typing(self, True, self.conversation_id))
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+        self._idle_timer = self.set_timer(self.typing_idle, self._stop_typing)
+
+    def _stop_typing(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        if self._typing_active:
+            self._typing_active = False
+            self.post_message(self.Typing(self, False, self.conversation_id))
+
+    @property
+    def typing_active(self) -> bool:
+        return self._typing_active
+
+    def on_unmount(self) -> None:
+        self.save_draft()
