@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from console.core.sanitize import (
     ESC_PLACEHOLDER,
+    FAST_SAFE_RANGES,
     MAX_COMBINING_MARKS,
     is_extended_pictographic,
     sanitize_inbound_text,
@@ -218,3 +219,10 @@ def test_single_line_has_no_newlines_and_is_idempotent(text: str) -> None:
     assert "\n" not in once
     assert_terminal_safe(once)
     assert sanitize_single_line(once) == once
+
+
+def test_fast_path_ranges_hold_no_character_that_needs_work() -> None:
+    unsafe = {"Cc", "Cf", "Cs", "Mn", "Me", "Zl", "Zp"}
+    for lo, hi in FAST_SAFE_RANGES:
+        for cp in range(lo, hi + 1):
+            assert unicodedata.category(chr(cp)) not in unsafe, hex(cp)
