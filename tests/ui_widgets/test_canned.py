@@ -167,12 +167,16 @@ def _prompts(app: App[None]) -> list[str]:
 
 
 async def _wait_for_hits(pilot, app: App[None]) -> list[str]:  # type: ignore[no-untyped-def]
-    for _ in range(40):
+    """Poll until the hit list is non-empty and stable (the search runs in a worker)."""
+    previous: list[str] = []
+    for _ in range(60):
         await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
         prompts = _prompts(app)
-        if prompts:
+        if prompts and prompts == previous:
             return prompts
-    return []
+        previous = prompts
+    return previous
 
 
 async def test_palette_search_in_korean_and_select_returns_the_reply() -> None:
