@@ -15,6 +15,7 @@ refuse to send until it is fixed:
 API::
 
     find_placeholders(template) -> list[Placeholder]        # for highlighting while typing
+    describe_problem(problem) -> str                         # "Unknown placeholder {x}: ..." (i18n)
     fill(template, values) -> FillResult                     # .text, .problems, .ok
     values_for(conversation=None, me=None, customer=None)    # dict from protocol models
     KNOWN_PLACEHOLDERS
@@ -28,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from console.core.i18n import t
 from console.protocol import models as m
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "Placeholder",
     "PlaceholderProblem",
     "Problem",
+    "describe_problem",
     "fill",
     "find_placeholders",
     "values_for",
@@ -89,6 +92,11 @@ class FillResult:
     def ok(self) -> bool:
         """True when the reply may be sent as it is."""
         return not self.problems
+
+
+def describe_problem(problem: PlaceholderProblem) -> str:
+    """A sentence for the composer saying what to fix (in the active UI language)."""
+    return t(f"core.placeholder.{problem.problem.value}", placeholder="{" + problem.name + "}")
 
 
 def find_placeholders(template: str) -> list[Placeholder]:

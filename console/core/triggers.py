@@ -23,6 +23,8 @@ API:
   and ``severity`` (0 none, 1 mild, 2 high, 3 critical).
 * :data:`NO_TRIGGERS` - the empty result.
 * :func:`load_lexicons` - the parsed lexicon files (cached).
+* :func:`category_label`, :func:`severity_label` - translated labels
+  (``core.trigger.*``, ``core.severity.*`` in ``core/locales/<lang>/core.toml``).
 
 Message severity is the maximum span severity, raised by one (up to 3) when
 spans of two or more different categories reach severity 2 - an angry
@@ -39,6 +41,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Final
 
+from console.core.i18n import t
+
 __all__ = [
     "NO_TRIGGERS",
     "Category",
@@ -47,8 +51,10 @@ __all__ = [
     "Severity",
     "TriggerResult",
     "TriggerSpan",
+    "category_label",
     "detect",
     "load_lexicons",
+    "severity_label",
 ]
 
 LANGUAGES: Final = ("en", "ko", "ja")
@@ -92,6 +98,16 @@ class TriggerResult:
 
 
 NO_TRIGGERS: Final = TriggerResult(spans=(), severity=Severity.NONE)
+
+
+def category_label(category: Category) -> str:
+    """Short label for a category in the active UI language ("angry", "화남", "怒り")."""
+    return t(f"core.trigger.{category.value}")
+
+
+def severity_label(severity: int) -> str:
+    """Label for a severity 0-3 in the active UI language ("critical", "심각", "緊急")."""
+    return t(f"core.severity.{max(0, min(3, int(severity)))}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,3 +112,11 @@ def test_fill_without_placeholders_only_unescapes(template: str) -> None:
         assert "{{" not in template or len(result.text) < len(template)
     for problem in result.problems:
         assert template[problem.start] == "{" and template[problem.end - 1] == "}"
+
+
+def test_problems_are_described_in_sentences() -> None:
+    from console.core.placeholders import describe_problem
+
+    [problem] = fill("Hi {custmer.name}", {}).problems
+    text = describe_problem(problem)
+    assert "{custmer.name}" in text and "spelling" in text

@@ -175,3 +175,20 @@ def test_bad_lexicons_give_clear_errors() -> None:
         parse_lexicon("xx", "[[rule]\n")
     custom = parse_lexicon("xx", '[[rule]]\ncategory = "anger"\nseverity = 2\nphrases = ["grr"]\n')
     assert detect("grr!", (custom,)).severity == Severity.HIGH
+
+
+def test_labels_are_translated() -> None:
+    from console.core import i18n
+    from console.core.triggers import category_label, severity_label
+
+    try:
+        i18n.set_language("ko")
+        assert category_label(C.ANGER) == "화남"
+        assert severity_label(3) == "심각"
+        i18n.set_language("ja")
+        assert category_label(C.CHURN) == "解約の恐れ"
+    finally:
+        i18n.set_language("en")
+    assert severity_label(9) == "critical"
+    for category in C:
+        assert category_label(category) != f"core.trigger.{category.value}"
