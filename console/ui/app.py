@@ -110,10 +110,7 @@ class AgentConsoleApp(App[None]):
             if readonly and not isinstance(backend, ReadOnlyBackend)
             else backend
         )
-        self.lang = lang or getattr(config, "language", None) or "en"
-        if self.lang == "auto":
-            self.lang = "en"
-        set_language(self.lang)
+        self.lang = set_language(lang or getattr(config, "language", None))
         self.clock: Clock = clock or system_clock
         self.settings = WorkspaceSettings.from_config(config)
         self.keymap: dict[str, str] = dict(getattr(config, "keymap", None) or {})
@@ -147,28 +144,10 @@ class AgentConsoleApp(App[None]):
         self.start_workspace()
 
     def _register_themes(self) -> None:
-        try:
-            from console.ui import themes  # deferred: foundation module, may be absent
-        except ImportError:
-            themes = None  # type: ignore[assignment]
-        loader = getattr(themes, "load_themes", None) if themes else None
-        if loader is not None:
-            try:
-                result = loader()
-                registered: Iterable[Any] = getattr(result, "themes", result) or []
-                for theme in registered:
-                    self.register_theme(theme)
-                for problem in getattr(result, "errors", []) or []:
-                    self.notify(str(problem), severity="warning", markup=False)
-            except Exception as error:  # a bad theme file must never stop the console
-                self.notify(str(error), severity="warning", markup=False)
-        wanted = self._wanted_theme
-        if wanted:
-            aliases = {"dark": "textual-dark", "light": "textual-light"}
-            for name in (wanted, aliases.get(wanted, wanted)):
-                if name in self.available_themes:
-                    self.theme = name
-                    break
+        from console.ui.themes import register_themes  # deferred: reads theme files
+
+        for problem in register_themes(self, self._wanted_theme):
+            self.notify(problem, severity="warning", markup=False)
 
     @work(group="stream", exclusive=True, exit_on_error=False)
     async def start_workspace(self) -> None:
@@ -232,65 +211,46 @@ class AgentConsoleApp(App[None]):
             self.call_from_thread(update)
 
     def _event_applied(self, event: m.Event, data: Any) -> None:
-        """Notifications for things that need the agent's attention."""
-        settings = self.settings
+        """Toasts, bell and trigger badges for things that need the agent's attention."""
         controller = self.controller
-        if isinstance(data, m.Conversation) and event.type in (
-            "conversation.created",
-            "conversation.updated",
-        ):
-            if data.state == "queued" and event.type == "conversation.created":
-                self._attention(
-                    tr("new_chat", name=data.customer_name, department=data.department_name)
-                )
-        elif isinstance(data, m.Message) and data.author_kind == "customer":
-            if data.conversation_id not in controller.pane_order:
-                return
-            hits = self._trigger_hits(data.body)
-            state = controller.pane(data.conversation_id)
-            if hits:
-                state.trigger_hits.extend(hits)
-                conversation = controller.conversations.get(data.conversation_id)
-                name = conversation.customer_name if conversation else ""
-                self.notify(
-                    tr("trigger_notice", name=name, what=", ".join(hits)),
-                    severity="warning",
-                    markup=False,
-                    timeout=10,
-                )
-                if settings.bell:
-                    self.bell()
-                return
-            screen = self.agent_screen
-            active = screen.grid.active_id if screen is not None and screen.is_mounted else None
-            if data.conversation_id != active:
-                conversation = controller.conversations.get(data.conversation_id)
-                self._attention(
-                    tr("new_message", name=conversation.customer_name if conversation else "")
-                )
-
-    def _trigger_hits(self, body: str) -> list[str]:
-        try:
-            from console.core import triggers  # deferred: client-core module
-        except ImportError:
-            return []
-        find = getattr(triggers, "find_triggers", None) or getattr(triggers, "scan", None)
-        if find is None:
-            return []
-        try:
-            found = find(body)
-        except Exception:  # a trigger rule bug must not drop the message
-            log.exception("trigger scan failed")
-            return []
-        names: list[str] = []
-        for hit in found or []:
-            name = (
-                getattr(hit, "label", None)
-                or getattr(hit, "name", None)
-                or getattr(hit, "kind", None)
+        if isinstance(data, m.Conversation):
+            if event.type == "conversation.created" and data.state == "queued":
+                entry = controller.entry(data.id)  # the sanitized copy
+                if entry is not None and entry.conversation is not None:
+                    conversation = entry.conversation
+                    self._attention(
+                        tr(
+                            "new_chat",
+                            name=conversation.customer_name,
+                            department=conversation.department_name,
+                        )
+                    )
+            return
+        if not isinstance(data, m.Message) or data.author_kind != "customer":
+            return
+        cid = data.conversation_id
+        if cid not in controller.pane_order:
+            return
+        stored = controller.stored_message(cid, data.id)
+        current = controller.conversation(cid)
+        name = current.customer_name if current else ""
+        if stored is not None and stored.triggers:
+            categories = sorted({str(span.category) for span in stored.triggers.spans})
+            state = controller.pane(cid)
+            state.trigger_categories = sorted(set(state.trigger_categories) | set(categories))
+            self.notify(
+                tr("trigger_notice", name=name, what=", ".join(categories)),
+                severity="warning",
+                markup=False,
+                timeout=10,
             )
-            names.append(str(name) if name else str(hit))
-        return names
+            if self.settings.bell:
+                self.bell()
+            return
+        screen = self.agent_screen
+        active = screen.grid.active_id if screen is not None and screen.is_mounted else None
+        if cid != active:
+            self._attention(tr("new_message", name=name))
 
     def _attention(self, text: str) -> None:
         if self.settings.toasts:
@@ -333,19 +293,6 @@ class AgentConsoleApp(App[None]):
                 tr("accepting_on_notice") if me.accepting else tr("accepting_off_notice"),
                 markup=False,
             )
-
-    def open_canned_replies(self) -> None:
-        """Canned-reply palette for the active pane (widgets engineer's provider)."""
-        try:
-            from console.ui.widgets import canned  # deferred: other owner
-        except ImportError:
-            self.notify(tr("canned_missing"), severity="warning", markup=False)
-            return
-        opener = getattr(canned, "open_canned_palette", None)
-        if opener is None:
-            self.notify(tr("canned_missing"), severity="warning", markup=False)
-            return
-        opener(self)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -22,22 +22,22 @@ import itertools
 import logging
 import os
 import time
-import tomllib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any
 
-from console.backends.base import Backend, BackendError, ConnectionState
+from console.backends.base import Backend, BackendError, ConnectionPhase, ConnectionState
+from console.core import i18n
+from console.core.expectations import Promises, PromiseTimer
+from console.core.store import Area, Change, ConversationEntry, Store, StoredMessage
 from console.protocol import models as m
 
 log = logging.getLogger(__name__)
 
 MAX_REFRESH_PER_SECOND = 30
-PROMISE_ALERT_SECONDS = 30.0
-"""Seconds before a promise expires when the pane alerts (one-key follow-up)."""
+STREAM_SUBSCRIBE_WAIT = 5.0
+"""Seconds to wait for the event stream before loading state over REST anyway."""
 
 Clock = Callable[[], datetime]
 
@@ -49,86 +49,26 @@ def system_clock() -> datetime:
 # --------------------------------------------------------------------------- i18n
 
 
-@cache
-def _fallback_catalog(lang: str) -> dict[str, str]:
-    path = Path(__file__).resolve().parent.parent / "core" / "locales" / lang / "workspace.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    table = data.get("workspace", data)
-    return {str(k): str(v) for k, v in table.items() if isinstance(v, str)}
-
-
-_LANG: list[str] = ["en"]
-
-
-def set_language(lang: str | None) -> None:
-    """Choose the catalog used by :func:`tr` (``None``/auto keeps English unless i18n decides)."""
-    if lang in ("en", "ko", "ja"):
-        _LANG[0] = lang
-    try:
-        from console.core import i18n  # deferred: owned by the foundation work, may be absent
-
-        setter = getattr(i18n, "set_language", None)
-        if setter is not None and lang:
-            setter(lang)
-    except ImportError:
-        pass
+def set_language(lang: str | None) -> str:
+    """Make ``lang`` the active catalog (None/auto: pick from the environment)."""
+    if not lang or lang == "auto":
+        lang = i18n.pick_language()
+    return i18n.set_language(lang)
 
 
 def tr(key: str, **params: object) -> str:
-    """Translated plain text for ``workspace.<key>``; never markup."""
-    text: str | None = None
-    try:
-        from console.core import i18n  # deferred: see set_language
-
-        candidate = i18n.t(f"workspace.{key}", **params)
-        if isinstance(candidate, str) and candidate != f"workspace.{key}":
-            text = candidate
-    except (ImportError, AttributeError, KeyError):
-        text = None
-    if text is None:
-        template = _fallback_catalog(_LANG[0]).get(key) or _fallback_catalog("en").get(key, key)
-        try:
-            text = template.format(**params)
-        except (KeyError, IndexError, ValueError):
-            text = template
-    return text
+    """Translated plain text for ``workspace.<key>`` (render with Content, never markup)."""
+    return i18n.t(f"workspace.{key}", **params)
 
 
 # --------------------------------------------------------------------------- state
 
 
 @dataclass(slots=True)
-class Promise:
-    """A promise the agent made with an expectation shortcut."""
-
-    template_id: str
-    started: datetime
-    deadline: datetime
-    follow_up: str
-    alerted: bool = False
-
-
-@dataclass(slots=True)
-class PendingSend:
-    conversation_id: str
-    client_id: str
-    body: str
-    state: Literal["pending", "failed"] = "pending"
-    error: str = ""
-
-
-@dataclass(slots=True)
 class PaneState:
-    """What a pane header shows beyond the conversation itself."""
+    """Workspace-only state of a pane (the store holds everything else)."""
 
-    unread: int = 0
-    customer_typing: bool = False
-    trigger_hits: list[str] = field(default_factory=list)
-    promise: Promise | None = None
-    draft: str = ""
+    trigger_categories: list[str] = field(default_factory=list)
 
 
 _client_counter = itertools.count(1)
@@ -138,54 +78,54 @@ def new_client_id() -> str:
     return f"c{os.getpid():x}-{time.time_ns():x}-{next(_client_counter)}"
 
 
-def wait_seconds(conversation: m.Conversation, now: datetime) -> float | None:
+def wait_seconds(entry: ConversationEntry, now: datetime) -> float | None:
     """How long the customer has waited for us; ``None`` if nobody waits."""
-    since = conversation.waiting_since
-    if conversation.state == "queued" and since is None:
-        since = conversation.queued_at or conversation.created_at
-    if since is None:
+    conversation = entry.conversation
+    if conversation is None:
         return None
-    return max(0.0, (now - since).total_seconds())
+    if conversation.state == "queued":
+        since = conversation.queued_at or conversation.created_at
+        return max(0.0, (now - since).total_seconds())
+    if entry.waiting_since is None:
+        return None
+    return entry.waiting_seconds(now)
 
 
 def risk_score(
-    conversation: m.Conversation, promise: Promise | None, now: datetime, sla_critical: float
+    entry: ConversationEntry, promise: PromiseTimer | None, now: datetime, sla_critical: float
 ) -> float:
     """Waited time relative to what we promised (or the SLA): > 1 means overdue."""
     if promise is not None:
-        total = max(1.0, (promise.deadline - promise.started).total_seconds())
-        return (now - promise.started).total_seconds() / total
-    waited = wait_seconds(conversation, now)
+        total = max(1.0, promise.duration.total_seconds())
+        return (now - promise.started_at).total_seconds() / total
+    waited = wait_seconds(entry, now)
     if waited is None:
         return 0.0
-    return waited / max(1.0, sla_critical)
+    return waited / max(1.0, sla_critical) * (1 + entry.severity)
 
 
 class WorkspaceController:
-    """Owns the connection, the event stream and the workspace-only state."""
+    """Owns the connection, the event stream, the Store and the workspace-only state."""
 
     def __init__(
         self,
         backend: Backend,
         *,
         clock: Clock = system_clock,
+        store: Store | None = None,
         on_changed: Callable[[frozenset[str], bool], None] | None = None,
         on_connection: Callable[[ConnectionState], None] | None = None,
         on_event: Callable[[m.Event, Any], None] | None = None,
     ) -> None:
         self.backend = backend
         self.clock = clock
-        self.me: m.Me | None = None
-        self.conversations: dict[str, m.Conversation] = {}
-        self.messages: dict[str, list[m.Message]] = {}
-        self.message_ids: dict[str, set[str]] = {}
-        self.has_older: dict[str, bool] = {}
-        self.customers: dict[str, m.Customer] = {}
-        self.notes: dict[str, list[m.CustomerNote]] = {}
-        self.pending: dict[str, PendingSend] = {}
+        self.store = store if store is not None else Store()
         self.panes: dict[str, PaneState] = {}
         self.pane_order: list[str] = []
         self.departments: dict[str, m.Department] = {}
+        self.past: dict[str, list[m.Conversation]] = {}
+        self.promises = Promises()
+        self.alerted: set[str] = set()  # chats whose promise warning was shown
         self._on_changed = on_changed
         self._on_connection = on_connection
         self._on_event = on_event
@@ -193,50 +133,84 @@ class WorkspaceController:
         self._dirty_lists = False
         self._flush_handle: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
-        self._typing_sent: dict[str, float] = {}
+        self._events: AsyncIterator[m.Event] | None = None
         backend.on_connection_change(self._connection_changed)
 
     # ------------------------------------------------------------------ queries
-    def active(self) -> list[m.Conversation]:
-        """My active chats in pane order."""
-        return [self.conversations[c] for c in self.pane_order if c in self.conversations]
+    @property
+    def me(self) -> m.Me | None:
+        return self.store.me
 
-    def queued(self) -> list[m.Conversation]:
+    def entry(self, conversation_id: str) -> ConversationEntry | None:
+        return self.store.conversation(conversation_id)
+
+    def conversation(self, conversation_id: str) -> m.Conversation | None:
+        entry = self.store.conversation(conversation_id)
+        return entry.conversation if entry is not None else None
+
+    def active(self) -> list[ConversationEntry]:
+        """My active chats in pane order."""
+        entries = (self.store.conversation(cid) for cid in self.pane_order)
+        return [e for e in entries if e is not None]
+
+    def queued(self) -> list[ConversationEntry]:
         """Waiting chats, longest wait first."""
-        now = self.clock()
-        items = [c for c in self.conversations.values() if c.state == "queued"]
-        return sorted(items, key=lambda c: -(wait_seconds(c, now) or 0.0))
+        return self.store.queue()
 
     def pane(self, conversation_id: str) -> PaneState:
         return self.panes.setdefault(conversation_id, PaneState())
 
     def capacity_left(self) -> int:
-        capacity = self.me.capacity if self.me else 0
-        return capacity - len(self.pane_order)
+        me = self.me
+        return (me.capacity if me else 0) - len(self.pane_order)
 
     # ------------------------------------------------------------------ start
     async def start(self) -> m.Me:
         """Connect, load my chats and the queue.  Raises BackendError/AuthError."""
-        self.me = await self.backend.connect()
+        me = await self.backend.connect()
+        self._absorb(self.store.set_me(me))
+        # Subscribe first, then load over REST: anything that happens in between
+        # arrives as an event too (the store dedupes), so nothing falls in a gap.
+        self._events = self.backend.events()
+        await self._wait_connected(STREAM_SUBSCRIBE_WAIT)
         await self.resync()
         try:
             self.departments = {d.id: d for d in await self.backend.list_departments()}
         except BackendError as error:
             log.info("departments unavailable: %s", error)
-        return self.me
+        assert self.store.me is not None
+        return self.store.me
+
+    async def _wait_connected(self, timeout: float) -> None:
+        """Wait (bounded) until the stream says it is connected; go on regardless after."""
+        if self.backend.connection.phase is ConnectionPhase.CONNECTED:
+            return
+        connected = asyncio.Event()
+
+        def check(state: ConnectionState) -> None:
+            if state.phase in (ConnectionPhase.CONNECTED, ConnectionPhase.AUTH_FAILED):
+                connected.set()
+
+        self.backend.on_connection_change(check)
+        try:
+            await asyncio.wait_for(connected.wait(), timeout)
+        except TimeoutError:
+            log.info("stream not connected after %.1f s; loading over REST anyway", timeout)
 
     async def resync(self) -> None:
-        """Reload active and queued conversations (start and after a stream reset)."""
-        me = self.me
-        assert me is not None
+        """Load active and queued conversations and my chats' latest messages."""
         active = await self._all_conversations(state="active", assignee="me")
         queued = await self._all_conversations(state="queued", assignee="any")
-        for conversation in (*active, *queued):
-            self._ingest_conversation(conversation)
-        for conversation in active:
-            if conversation.id not in self.messages:
-                await self.load_messages(conversation.id)
-        self._mark_lists()
+        conversations = [*active, *queued]
+        self._absorb(
+            self.store.load_conversations(conversations, authoritative_states=("queued", "active"))
+        )
+        self._sync_pane_order()
+        for cid in self.pane_order:
+            try:
+                await self.load_messages(cid)
+            except BackendError as error:
+                log.info("history of %s unavailable: %s", cid, error)
 
     async def _all_conversations(
         self, *, state: m.ConversationState, assignee: str
@@ -255,190 +229,175 @@ class WorkspaceController:
 
     async def load_messages(self, conversation_id: str, *, older: bool = False) -> int:
         """Fetch the newest page, or the page before the oldest loaded message."""
-        known = self.messages.setdefault(conversation_id, [])
-        before = known[0].id if older and known else None
+        transcript = self.store.transcript(conversation_id)
+        before = transcript.oldest_id if older else None
+        if older and before is None:
+            return 0
         page = await self.backend.list_messages(conversation_id, before=before)
-        ids = self.message_ids.setdefault(conversation_id, set())
-        fresh = [msg for msg in page.items if msg.id not in ids]
-        ids.update(msg.id for msg in fresh)
-        if older or not known:
-            self.messages[conversation_id] = fresh + known
-        else:
-            known.extend(fresh)
-            known.sort(key=lambda msg: msg.created_at)
-        self.has_older[conversation_id] = (
-            page.has_more
-            if (older or not known)
-            else self.has_older.get(conversation_id, page.has_more)
-        )
-        self._mark(conversation_id)
-        return len(fresh)
+        self._absorb(self.store.load_messages(conversation_id, page, older=True))
+        return len(page.items)
 
     async def run_events(self) -> None:
         """Consume the event stream until cancelled."""
-        async for event in self.backend.events():
+        events = self._events if self._events is not None else self.backend.events()
+        self._events = None
+        async for event in events:
             try:
-                self.apply_event(event)
+                await self.apply_event(event)
+            except BackendError as error:
+                log.info("follow-up of event %s failed: %s", event.type, error)
             except Exception:  # one bad event must not end the stream
                 log.exception("could not apply event %s", event.type)
 
     # ------------------------------------------------------------------ events
-    def apply_event(self, event: m.Event) -> None:
-        data = m.decode_event_data(event)
-        if data is None:
-            log.info("ignoring unknown event type %r", event.type)
-            return
-        if isinstance(data, m.Message):
-            self._ingest_message(data)
-        elif isinstance(data, m.Conversation):
-            self._ingest_conversation(data)
-            self._mark_lists()
-        elif isinstance(data, m.TypingEvent):
-            if data.author_kind == "customer" and data.conversation_id in self.conversations:
-                self.pane(data.conversation_id).customer_typing = data.typing
-                self._mark(data.conversation_id)
-        elif isinstance(data, m.Agent):
-            if self.me is not None and data.id == self.me.id:
-                self.me = m.Me(
-                    id=self.me.id,
-                    name=data.name,
-                    role=self.me.role,
-                    status=data.status,
-                    capacity=data.capacity,
-                    accepting=data.accepting,
-                    department_ids=data.department_ids,
-                )
-                self._mark_lists()
-        elif isinstance(data, m.Customer):
-            if data.id in self.customers:
-                self.customers[data.id] = data
-                self._mark_customer(data.id)
-        elif isinstance(data, m.CustomerNote):
-            notes = self.notes.get(data.customer_id)
-            if notes is not None and all(n.id != data.id for n in notes):
-                notes.append(data)
-                self._mark_customer(data.customer_id)
+    async def apply_event(self, event: m.Event) -> None:
+        change = self.store.apply(event, self.clock())
+        self._absorb(change)
+        for cid in change.missing:
+            try:
+                conversation = await self.backend.get_conversation(cid)
+            except BackendError as error:  # gone or not ours to see any more
+                log.info("conversation %s unavailable: %s", cid, error)
+                continue
+            self._absorb(self.store.upsert_conversation(conversation))
+        if change.areas & {Area.CONVERSATIONS, Area.QUEUE} or change.missing:
+            for cid in self._sync_pane_order():
+                if not self.store.transcript(cid).loaded:
+                    await self.load_messages(cid)
+        if event.type == m.RESYNC_EVENT_TYPE:
+            for cid in list(self.pane_order):
+                if self.store.transcript(cid).stale:
+                    await self.catch_up(cid)
         if self._on_event is not None:
-            self._on_event(event, data)
+            self._on_event(event, m.decode_event_data(event))
 
-    def apply_conversation(self, conversation: m.Conversation) -> None:
-        """Take a conversation returned by a call (accept/transfer/close) into the state."""
-        self._ingest_conversation(conversation)
-        self._mark_lists()
+    async def catch_up(self, conversation_id: str) -> None:
+        """Fetch what was missed after the newest loaded message (after a stream reset)."""
+        for _ in range(50):  # bounded: 50 pages of catch-up is a day of chat
+            newest = self.store.transcript(conversation_id).newest_id
+            page = await self.backend.list_messages(conversation_id, after=newest)
+            self._absorb(self.store.load_messages(conversation_id, page, older=False))
+            if not page.has_more:
+                break
 
-    def _ingest_conversation(self, conversation: m.Conversation) -> None:
-        mine = (
-            conversation.state == "active"
-            and self.me is not None
-            and conversation.assignee_id == self.me.id
-        )
-        if conversation.state in ("queued",) or mine:
-            self.conversations[conversation.id] = conversation
-        else:
-            self.conversations.pop(conversation.id, None)
-        if mine and conversation.id not in self.pane_order:
-            self.pane_order.append(conversation.id)
-        if not mine and conversation.id in self.pane_order:
-            self.pane_order.remove(conversation.id)
-        self._mark(conversation.id)
+    def stored_message(self, conversation_id: str, message_id: str) -> StoredMessage | None:
+        """The (sanitized) stored copy of a message, searching from the newest."""
+        transcript = self.store.transcript(conversation_id)
+        for index in range(len(transcript) - 1, max(-1, len(transcript) - 50), -1):
+            stored = transcript[index]
+            if stored.id == message_id:
+                return stored
+        return None
 
-    def _ingest_message(self, message: m.Message) -> None:
-        cid = message.conversation_id
-        if cid not in self.conversations or cid not in self.messages:
-            return
-        ids = self.message_ids.setdefault(cid, set())
-        if message.id in ids:
-            return
-        ids.add(message.id)
-        self.messages[cid].append(message)
-        if message.client_id and message.client_id in self.pending:
-            del self.pending[message.client_id]
-        pane = self.pane(cid)
-        if message.author_kind == "customer":
-            pane.unread += 1
-            pane.customer_typing = False
-        self._mark(cid)
+    def _sync_pane_order(self) -> list[str]:
+        """Keep pane order stable: drop chats no longer mine, append new ones."""
+        me = self.store.me
+        mine = [e.id for e in self.store.active_for(me.id)] if me is not None else []
+        mine_set = set(mine)
+        before = list(self.pane_order)
+        self.pane_order[:] = [cid for cid in self.pane_order if cid in mine_set]
+        added = [cid for cid in mine if cid not in self.pane_order]
+        self.pane_order.extend(added)
+        for cid in set(before) - mine_set:
+            self.panes.pop(cid, None)
+            self.promises.fulfil(cid)
+            self.alerted.discard(cid)
+        if self.pane_order != before:
+            self._mark_lists()
+        return added
 
     # ------------------------------------------------------------------ actions
     async def send(self, conversation_id: str, body: str, *, internal: bool = False) -> m.Message:
-        """Send with a fresh client id; shows as pending until the server acknowledges it."""
+        """Send with a fresh client id; shown as pending until the server acknowledges it."""
         client_id = new_client_id()
-        self.pending[client_id] = PendingSend(conversation_id, client_id, body)
-        self._mark(conversation_id)
+        self._absorb(
+            self.store.add_pending(conversation_id, client_id, body, internal, self.clock())
+        )
         try:
             message = await self.backend.send_message(
                 conversation_id, m.SendMessage(client_id=client_id, body=body, internal=internal)
             )
         except BackendError as error:
-            self.pending[client_id].state = "failed"
-            self.pending[client_id].error = str(error)
-            self._mark(conversation_id)
+            self._absorb(self.store.mark_failed(client_id, str(error)))
             raise
-        self.pending.pop(client_id, None)
-        self._ingest_message(message)
-        pane = self.pane(conversation_id)
-        pane.unread = 0
-        self._mark(conversation_id)
+        self._absorb(self.store.mark_sent(client_id, message, self.clock()))
+        self._absorb(self.store.mark_read(conversation_id))
         return message
 
     async def typing(self, conversation_id: str, typing: bool = True) -> None:
-        """Tell the customer we type, at most every 3 seconds per chat."""
-        now = time.monotonic()
-        if typing and now - self._typing_sent.get(conversation_id, -1e9) < 3.0:
-            return
-        self._typing_sent[conversation_id] = now if typing else -1e9
+        """Tell the customer we type (the composer already throttles)."""
         try:
             await self.backend.set_typing(conversation_id, typing)
         except BackendError as error:
             log.info("typing not sent: %s", error)
 
+    async def mark_read(self, conversation_id: str) -> None:
+        change = self.store.mark_read(conversation_id)
+        if not change:
+            return
+        self._absorb(change)
+        try:
+            await self.backend.mark_read(conversation_id)
+        except BackendError as error:
+            log.info("read mark not sent: %s", error)
+
     async def accept(self, conversation_id: str) -> m.Conversation:
         conversation = await self.backend.accept(conversation_id)
-        self._ingest_conversation(conversation)
-        if conversation.id not in self.messages:
-            await self.load_messages(conversation.id)
-        self._mark_lists()
+        await self.take_conversation(conversation)
         return conversation
 
+    async def take_conversation(self, conversation: m.Conversation) -> None:
+        """A conversation returned by a call (accept/transfer/close) goes into the store."""
+        self._absorb(self.store.upsert_conversation(conversation))
+        for cid in self._sync_pane_order():
+            if not self.store.transcript(cid).loaded:
+                await self.load_messages(cid)
+
     async def set_status(self, update: m.StatusUpdate) -> m.Me:
-        self.me = await self.backend.set_status(update)
-        self._mark_lists()
-        return self.me
+        me = await self.backend.set_status(update)
+        self._absorb(self.store.set_me(me))
+        return me
 
     async def load_customer(self, customer_id: str) -> None:
-        self.customers[customer_id] = await self.backend.get_customer(customer_id)
-        self.notes[customer_id] = await self.backend.list_customer_notes(customer_id)
+        customer = await self.backend.get_customer(customer_id)
+        self._absorb(self.store.load_customer(customer))
+        notes = await self.backend.list_customer_notes(customer_id)
+        self._absorb(self.store.load_customer_notes(customer_id, notes))
+        self.past[customer_id] = await self.backend.list_customer_conversations(customer_id)
         self._mark_customer(customer_id)
 
     async def add_note(self, customer_id: str, body: str) -> m.CustomerNote:
         note = await self.backend.add_customer_note(customer_id, body)
-        notes = self.notes.setdefault(customer_id, [])
+        notes = self.store.customer_notes(customer_id)
         if all(n.id != note.id for n in notes):
-            notes.append(note)
-        self._mark_customer(customer_id)
+            self._absorb(self.store.load_customer_notes(customer_id, [*notes, note]))
         return note
 
-    def start_promise(
-        self, conversation_id: str, template_id: str, seconds: float, follow_up: str
-    ) -> Promise:
-        now = self.clock()
-        promise = Promise(template_id, now, now + timedelta(seconds=seconds), follow_up)
-        self.pane(conversation_id).promise = promise
-        self._mark(conversation_id)
-        return promise
-
-    def due_promises(self) -> list[tuple[str, Promise]]:
-        """Promises entering the alert window now (each reported once)."""
-        now = self.clock()
-        due: list[tuple[str, Promise]] = []
-        for cid in self.pane_order:
-            promise = self.pane(cid).promise
-            if promise is None or promise.alerted:
-                continue
-            if (promise.deadline - now).total_seconds() <= PROMISE_ALERT_SECONDS:
-                promise.alerted = True
-                due.append((cid, promise))
+    def due_promises(self) -> list[str]:
+        """Chats whose promise just entered its warning window (each reported once)."""
+        due: list[str] = []
+        for timer, _state in self.promises.due(self.clock()):
+            cid = timer.conversation_id
+            if cid in self.pane_order and cid not in self.alerted:
+                self.alerted.add(cid)
+                due.append(cid)
         return due
+
+    def customer_language(self, conversation_id: str) -> str:
+        """en/ko/ja guessed from the customer's latest messages (for templates)."""
+        transcript = self.store.transcript(conversation_id)
+        for index in range(len(transcript) - 1, max(-1, len(transcript) - 20), -1):
+            stored = transcript[index]
+            if stored.message.author_kind != "customer":
+                continue
+            body = stored.message.body
+            if any("\uac00" <= ch <= "\ud7a3" for ch in body):
+                return "ko"
+            if any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in body):
+                return "ja"
+            if any(ch.isalpha() for ch in body):
+                return "en"
+        return i18n.get_language()
 
     def move(self, conversation_id: str, delta: int) -> None:
         order = self.pane_order
@@ -450,13 +409,26 @@ class WorkspaceController:
     def most_at_risk(self, sla_critical: float) -> str | None:
         now = self.clock()
         best: tuple[float, str] | None = None
-        for conversation in self.active():
-            score = risk_score(conversation, self.pane(conversation.id).promise, now, sla_critical)
+        for entry in self.active():
+            score = risk_score(entry, self.promises.get(entry.id), now, sla_critical)
             if best is None or score > best[0]:
-                best = (score, conversation.id)
+                best = (score, entry.id)
         return best[1] if best else None
 
     # ------------------------------------------------------------------ refresh coalescing
+    def _absorb(self, change: Change) -> None:
+        """Remember what a store update touched, for the next flush."""
+        if not change:
+            return
+        touched = change.conversations | change.transcripts | change.typing
+        self._dirty.update(touched)
+        if change.customers:
+            for customer_id in change.customers:
+                self._mark_customer(customer_id)
+        if change.areas & {Area.ME, Area.CONVERSATIONS, Area.QUEUE}:
+            self._dirty_lists = True
+        self._schedule()
+
     def _connection_changed(self, state: ConnectionState) -> None:
         if self._on_connection is not None:
             self._on_connection(state)
@@ -470,10 +442,10 @@ class WorkspaceController:
         self._schedule()
 
     def _mark_customer(self, customer_id: str) -> None:
-        for cid, conversation in self.conversations.items():
-            if conversation.customer_id == customer_id:
+        for cid in self.pane_order:
+            conversation = self.conversation(cid)
+            if conversation is not None and conversation.customer_id == customer_id:
                 self._dirty.add(cid)
-        self._dirty_lists = True
         self._schedule()
 
     def _schedule(self) -> None:

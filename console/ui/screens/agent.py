@@ -8,7 +8,6 @@ notifications whose text is the backend's sentence, shown as plain text.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +22,23 @@ from textual.widgets import Button, Checkbox, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.backends.base import BackendError, Capability
+from console.core import expectations
+from console.core.placeholders import fill, values_for
+from console.core.reducers import sanitize_model
+from console.core.store import StoredMessage
+from console.core.triggers import detect
 from console.protocol import models as m
 from console.ui.bindings import bindings_for
 from console.ui.controller import tr
 from console.ui.screens.jump import JumpOverlay, jump_targets
-from console.ui.widgets.pane import ChatPane, FallbackComposer
+from console.ui.widgets.canned import CannedReplyChosen, CannedReplyProvider, open_canned_palette
+from console.ui.widgets.composer import Composer
+from console.ui.widgets.pane import ChatPane, transcript_item
 from console.ui.widgets.pane_grid import PaneGrid
 from console.ui.widgets.queue_panel import QueueList, QueuePanel
 from console.ui.widgets.sidebar import CustomerSidebar, NoteInput, PastConversations
 from console.ui.widgets.status_bar import StatusBar
+from console.ui.widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
     from console.ui.controller import WorkspaceController
@@ -58,52 +65,6 @@ class WorkspaceSettings:
             bell=bool(getattr(notifications, "bell", True)),
             toasts=bool(getattr(notifications, "toasts", True)),
         )
-
-
-# Expectation shortcuts.  console.core.expectations (client core) supplies the
-# real templates; these are used only if it is absent.
-_FALLBACK_EXPECTATIONS: dict[str, tuple[str, float, str]] = {
-    "researching": (
-        "I'm looking into this now, one moment please.",
-        120.0,
-        "Thanks for waiting, I'm still on it and will be back with you shortly.",
-    ),
-    "colleague": (
-        "I'm checking this with a colleague, I'll be right back.",
-        300.0,
-        "Still checking with my colleague, thank you for your patience.",
-    ),
-    "minutes": (
-        "This will take about 5 minutes, I'll update you then.",
-        300.0,
-        "Sorry, this is taking a little longer than I said. I'll update you soon.",
-    ),
-}
-
-
-def expectation_template(template_id: str, lang: str, customer_name: str) -> tuple[str, float, str]:
-    """(message, seconds promised, follow-up message) for an expectation key."""
-    try:
-        expectations = importlib.import_module("console.core.expectations")  # client core
-    except ImportError:
-        return _FALLBACK_EXPECTATIONS[template_id]
-    get = getattr(expectations, "expectation_for", None) or getattr(
-        expectations, "get_template", None
-    )
-    if get is None:
-        return _FALLBACK_EXPECTATIONS[template_id]
-    try:
-        template = get(template_id, lang)
-    except (KeyError, ValueError, TypeError):
-        return _FALLBACK_EXPECTATIONS[template_id]
-    body = getattr(template, "body", None) or getattr(template, "message", None)
-    seconds = getattr(template, "seconds", None) or getattr(template, "promise_seconds", None)
-    follow_up = getattr(template, "follow_up", None)
-    if not (
-        isinstance(body, str) and isinstance(seconds, int | float) and isinstance(follow_up, str)
-    ):
-        return _FALLBACK_EXPECTATIONS[template_id]
-    return body, float(seconds), follow_up
 
 
 class TransferScreen(ModalScreen[m.TransferRequest | None]):
@@ -197,12 +158,14 @@ class CloseScreen(ModalScreen[m.CloseRequest | None]):
 
 
 class PastConversationScreen(ModalScreen[None]):
-    """A closed conversation, read-only."""
+    """A past conversation, read-only (messages sanitized like live ones)."""
 
     DEFAULT_CSS = """
     PastConversationScreen { align: center middle; }
-    PastConversationScreen > Vertical { width: 90%; height: 90%; border: round $accent; background: $surface; }
-    PastConversationScreen #past-body { height: 1fr; }
+    PastConversationScreen > Vertical {
+        width: 90%; height: 90%; border: round $accent; background: $surface;
+    }
+    PastConversationScreen TranscriptView { height: 1fr; }
     """
     BINDINGS = [Binding("escape,q", "dismiss_past", "Close")]
 
@@ -212,24 +175,13 @@ class PastConversationScreen(ModalScreen[None]):
         self.messages = messages
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import RichLog
-
+        items = [
+            transcript_item(StoredMessage(sanitize_model(message), triggers=detect(message.body)))
+            for message in self.messages
+        ]
         with Vertical():
             yield Static(self.title_content)
-            yield RichLog(markup=False, wrap=True, highlight=False, id="past-body")
-
-    def on_mount(self) -> None:
-        from rich.text import Text
-        from textual.widgets import RichLog
-
-        log = self.query_one(RichLog)
-        for message in self.messages:
-            line = Text()
-            line.append(message.created_at.strftime("%H:%M "), style="dim")
-            line.append(message.author_name or message.author_kind, style="bold")
-            line.append(": ")
-            line.append(message.body)
-            log.write(line)
+            yield TranscriptView(items, id="past-body")
 
     def action_dismiss_past(self) -> None:
         self.dismiss(None)
@@ -239,6 +191,7 @@ class AgentScreen(Screen[None]):
     """Status bar, pane grid, sidebar (customer + queue), footer."""
 
     BINDINGS = bindings_for("screen")
+    COMMANDS = Screen.COMMANDS | {CannedReplyProvider}
 
     DEFAULT_CSS = """
     AgentScreen #body { height: 1fr; }
@@ -252,7 +205,7 @@ class AgentScreen(Screen[None]):
         super().__init__(id="agent-screen")
         self.controller = controller
         self.settings = settings
-        self._past_cache: dict[str, list[m.Conversation]] = {}
+        self.canned_replies: list[m.CannedReply] = []
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -294,6 +247,7 @@ class AgentScreen(Screen[None]):
         self._update_narrow()
         # Whatever the controller loaded before this screen existed.
         self.call_after_refresh(self.apply_changes, frozenset(self.controller.pane_order), True)
+        self.load_canned_replies()
 
     def on_resize(self) -> None:
         self._update_narrow()
@@ -305,8 +259,8 @@ class AgentScreen(Screen[None]):
         """Once a second: timers, colours, promise alerts."""
         self.grid.tick()
         self._refresh_queue()
-        for conversation_id, _promise in self.controller.due_promises():
-            conversation = self.controller.conversations.get(conversation_id)
+        for conversation_id in self.controller.due_promises():
+            conversation = self.controller.conversation(conversation_id)
             name = conversation.customer_name if conversation else "?"
             keys = self._keys_for("promise-follow-up")
             self.app.notify(
@@ -315,8 +269,10 @@ class AgentScreen(Screen[None]):
                 markup=False,
                 timeout=10,
             )
-            self.app.bell()
-            self.grid.activate(conversation_id, focus=False)
+            if self.settings.bell:
+                self.app.bell()
+            if self.grid.active_id != conversation_id:
+                self.grid.activate(conversation_id, focus=not isinstance(self.focused, Input))
 
     def _keys_for(self, binding_id: str) -> str:
         from console.ui.bindings import effective_keys
@@ -366,25 +322,26 @@ class AgentScreen(Screen[None]):
 
     def refresh_sidebar(self) -> None:
         active = self.grid.active_id
-        conversation = self.controller.conversations.get(active) if active else None
+        conversation = self.controller.conversation(active) if active else None
         if conversation is None:
             self.sidebar.show(None, None, [], None)
             return
-        customer = self.controller.customers.get(conversation.customer_id)
-        notes = self.controller.notes.get(conversation.customer_id, [])
+        store = self.controller.store
+        customer_id = conversation.customer_id
+        customer = store.customer(customer_id)
         self.sidebar.show(
-            conversation, customer, notes, self._past_cache.get(conversation.customer_id)
+            conversation,
+            customer,
+            store.customer_notes(customer_id),
+            self.controller.past.get(customer_id),
         )
         if customer is None and Capability.CUSTOMERS in self.controller.backend.capabilities:
-            self._load_customer(conversation.customer_id)
+            self._load_customer(customer_id)
 
     @work(group="customer", exclusive=True, exit_on_error=False)
     async def _load_customer(self, customer_id: str) -> None:
         try:
             await self.controller.load_customer(customer_id)
-            self._past_cache[
-                customer_id
-            ] = await self.controller.backend.list_customer_conversations(customer_id)
         except BackendError as error:
             self.app.notify(str(error), severity="warning", markup=False)
             return
@@ -400,80 +357,85 @@ class AgentScreen(Screen[None]):
             self.grid.active_id = node.conversation_id
             self.grid.refresh_tabs()
             self.refresh_sidebar()
-        if isinstance(node, ChatPane):
-            state = self.controller.pane(node.conversation_id)
-            if state.unread:
-                state.unread = 0
-                node.tick()
+        if isinstance(node, ChatPane) and self.controller.store.unread(node.conversation_id):
+            self._mark_read(node.conversation_id)
 
-    # ------------------------------------------------------------------ sending
-    @on(FallbackComposer.Submitted)
-    def composer_submitted(self, event: FallbackComposer.Submitted) -> None:
+    @work(group="read", exit_on_error=False)
+    async def _mark_read(self, conversation_id: str) -> None:
+        await self.controller.mark_read(conversation_id)
+
+    # ------------------------------------------------------------------ composer
+    @on(Composer.Submitted)
+    def composer_submitted(self, event: Composer.Submitted) -> None:
         event.stop()
-        self.submit_text(event.composer.conversation_id, event.text, clear=event.composer)
+        composer = event.composer
+        if composer.conversation_id is None:
+            return
+        if self.submit_text(composer.conversation_id, event.text, composer=composer):
+            composer.set_reply("")
+            # A real answer keeps the promise; expectation keys start a new one.
+            self.controller.promises.fulfil(composer.conversation_id)
 
-    def submit_text(self, conversation_id: str, text: str, *, clear: Any = None) -> bool:
-        """Fill placeholders, refuse unknown ones, then send.  Returns True if sent."""
+    @on(Composer.Typing)
+    def composer_typing(self, event: Composer.Typing) -> None:
+        event.stop()
+        if event.conversation_id is not None:
+            self._typing(event.conversation_id, event.active)
+
+    @work(group="typing", exit_on_error=False)
+    async def _typing(self, conversation_id: str, active: bool) -> None:
+        await self.controller.typing(conversation_id, active)
+
+    @on(Composer.CannedRequested)
+    def composer_canned(self, event: Composer.CannedRequested) -> None:
+        event.stop()
+        self.open_canned(event.composer, query=event.query)
+
+    @on(TranscriptView.OlderRequested)
+    def older_requested(self, event: TranscriptView.OlderRequested) -> None:
+        event.stop()
+        node: Any = event.transcript
+        while node is not None and not isinstance(node, ChatPane):
+            node = node.parent
+        if isinstance(node, ChatPane):
+            self._load_older(node.conversation_id)
+
+    @work(group="history", exit_on_error=False)
+    async def _load_older(self, conversation_id: str) -> None:
+        try:
+            await self.controller.load_messages(conversation_id, older=True)
+        except BackendError as error:
+            self.app.notify(str(error), severity="warning", markup=False)
+            return
+        pane = self.grid.pane_for(conversation_id)
+        if pane is not None:
+            pane.prepend_older()
+
+    def submit_text(
+        self, conversation_id: str, text: str, *, composer: Composer | None = None
+    ) -> bool:
+        """Fill placeholders, refuse unknown or unfilled ones, then send.  True if sent."""
         body = text.strip()
         if not body:
             return False
-        conversation = self.controller.conversations.get(conversation_id)
+        conversation = self.controller.conversation(conversation_id)
         if conversation is None:
             return False
-        filled, problems = self.fill_placeholders(body, conversation)
-        if problems:
-            self.app.notify(
-                tr("placeholder_refused", names=", ".join(problems)),
-                severity="error",
-                markup=False,
-            )
+        result = fill(body, self.placeholder_values(conversation))
+        if not result.ok:
+            names = ", ".join("{" + problem.name + "}" for problem in result.problems)
+            self.app.notify(tr("placeholder_refused", names=names), severity="error", markup=False)
+            if composer is not None:
+                offset = len(text) - len(text.lstrip())
+                first = result.problems[0]
+                composer.select_range(first.start + offset, first.end + offset)
             return False
-        if clear is not None:
-            clear.clear() if hasattr(clear, "clear") else None
-        self._send(conversation_id, filled)
+        self._send(conversation_id, result.text)
         return True
 
-    def fill_placeholders(self, body: str, conversation: m.Conversation) -> tuple[str, list[str]]:
-        """(filled text, unfilled or unknown placeholder names)."""
-        me = self.controller.me
-        customer = self.controller.customers.get(conversation.customer_id)
-        values = {
-            "customer.name": conversation.customer_name,
-            "customer.first_name": conversation.customer_name.split(" ")[0]
-            if conversation.customer_name
-            else "",
-            "customer.email": (customer.email if customer else conversation.customer_email),
-            "agent.name": me.name if me else "",
-            "department.name": conversation.department_name,
-        }
-        try:
-            placeholders: Any = importlib.import_module("console.core.placeholders")
-        except ImportError:
-            placeholders = None
-        fill = getattr(placeholders, "fill", None) if placeholders else None
-        if fill is not None:
-            result = fill(body, values)
-            if isinstance(result, tuple):
-                return result[0], list(result[1])
-            text = getattr(result, "text", body)
-            missing = list(getattr(result, "missing", []) or []) + list(
-                getattr(result, "unknown", []) or []
-            )
-            return text, missing
-        import re
-
-        problems: list[str] = []
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1).strip()
-            value = values.get(name)
-            if not value:
-                problems.append("{" + name + "}")
-                return match.group(0)
-            return value
-
-        filled = re.sub(r"\{([A-Za-z_][\w.]*)\}", replace, body)
-        return filled, problems
+    def placeholder_values(self, conversation: m.Conversation) -> dict[str, str | None]:
+        store = self.controller.store
+        return values_for(conversation, store.me, store.customer(conversation.customer_id))
 
     @work(group="send", exit_on_error=False)
     async def _send(self, conversation_id: str, body: str) -> None:
@@ -481,6 +443,55 @@ class AgentScreen(Screen[None]):
             await self.controller.send(conversation_id, body)
         except BackendError as error:
             self.app.notify(tr("send_failed", reason=str(error)), severity="error", markup=False)
+
+    # ------------------------------------------------------------------ canned replies
+    def open_canned(self, composer: Composer | None = None, *, query: str = "") -> None:
+        pane = self.active_pane
+        target = composer or (pane.composer if pane is not None else None)
+        if target is None:
+            self.app.notify(tr("no_active_chat"), severity="warning", markup=False)
+            return
+
+        def chosen(reply: m.CannedReply) -> None:
+            self.insert_canned(target, reply)
+
+        open_canned_palette(self.app, self.canned_replies, chosen, query=query)
+
+    @on(CannedReplyChosen)
+    def canned_chosen(self, event: CannedReplyChosen) -> None:
+        """A canned reply picked from the main command palette."""
+        pane = self.active_pane
+        if pane is not None:
+            self.insert_canned(pane.composer, event.reply)
+
+    def insert_canned(self, composer: Composer, reply: m.CannedReply) -> None:
+        """Fill what we can; unfilled placeholders stay visible and block sending."""
+        conversation = (
+            self.controller.conversation(composer.conversation_id)
+            if composer.conversation_id
+            else None
+        )
+        if conversation is None:
+            return
+        result = fill(reply.body, self.placeholder_values(conversation))
+        composer.set_reply(result.text)
+        composer.focus()
+        if not result.ok:
+            names = ", ".join("{" + problem.name + "}" for problem in result.problems)
+            self.app.notify(tr("placeholder_left", names=names), severity="warning", markup=False)
+            again = fill(result.text, self.placeholder_values(conversation))
+            if again.problems:
+                composer.select_range(again.problems[0].start, again.problems[0].end)
+
+    @work(group="canned", exclusive=True, exit_on_error=False)
+    async def load_canned_replies(self) -> None:
+        if Capability.CANNED_REPLIES not in self.controller.backend.capabilities:
+            return
+        try:
+            replies = await self.controller.backend.list_canned_replies()
+            self.canned_replies = [sanitize_model(reply) for reply in replies]
+        except BackendError as error:
+            self.app.notify(str(error), severity="warning", markup=False)
 
     # ------------------------------------------------------------------ actions
     def action_toggle_maximize(self) -> None:
@@ -553,17 +564,17 @@ class AgentScreen(Screen[None]):
         self.app.push_screen(JumpOverlay(jump_targets(self)), jumped)
 
     def action_expectation(self, template_id: str) -> None:
+        """Send an expectation template to the customer and start the promise timer."""
         pane = self.active_pane
         conversation = pane.conversation if pane else None
         if pane is None or conversation is None:
             self.app.notify(tr("no_active_chat"), severity="warning", markup=False)
             return
-        lang = getattr(self.app, "lang", "en") or "en"
-        body, seconds, follow_up = expectation_template(
-            template_id, lang, conversation.customer_name
-        )
-        if self.submit_text(conversation.id, body):
-            self.controller.start_promise(conversation.id, template_id, seconds, follow_up)
+        template = expectations.template(template_id)
+        lang = self.controller.customer_language(conversation.id)
+        if self.submit_text(conversation.id, template.text(lang)):
+            self.controller.promises.promise(conversation.id, template, self.controller.clock())
+            self.controller.alerted.discard(conversation.id)
             pane.tick()
 
     def action_expect_researching(self) -> None:
@@ -576,19 +587,18 @@ class AgentScreen(Screen[None]):
         self.action_expectation("minutes")
 
     def action_follow_up(self) -> None:
+        """Send the running promise's follow-up and count down again."""
         pane = self.active_pane
         if pane is None:
             return
-        state = self.controller.pane(pane.conversation_id)
-        if state.promise is None:
+        cid = pane.conversation_id
+        timer = self.controller.promises.get(cid)
+        if timer is None:
             self.app.notify(tr("no_promise"), severity="information", markup=False)
             return
-        promise = state.promise
-        if self.submit_text(pane.conversation_id, promise.follow_up):
-            elapsed = (promise.deadline - promise.started).total_seconds()
-            self.controller.start_promise(
-                pane.conversation_id, promise.template_id, elapsed, promise.follow_up
-            )
+        if self.submit_text(cid, timer.follow_up_text(self.controller.customer_language(cid))):
+            self.controller.promises.follow_up_sent(cid, self.controller.clock())
+            self.controller.alerted.discard(cid)
             pane.tick()
 
     def action_accept_next(self) -> None:
@@ -657,7 +667,7 @@ class AgentScreen(Screen[None]):
         except BackendError as error:
             self.app.notify(tr("close_failed", reason=str(error)), severity="error", markup=False)
             return
-        self.controller.apply_conversation(conversation)
+        await self.controller.take_conversation(conversation)
         self.app.notify(tr("closed", name=conversation.customer_name), markup=False)
 
     def action_transfer_chat(self) -> None:
@@ -686,13 +696,11 @@ class AgentScreen(Screen[None]):
                 tr("transfer_failed", reason=str(error)), severity="error", markup=False
             )
             return
-        self.controller.apply_conversation(conversation)
+        await self.controller.take_conversation(conversation)
         self.app.notify(tr("transferred", name=conversation.customer_name), markup=False)
 
     def action_canned_replies(self) -> None:
-        open_palette = getattr(self.app, "open_canned_replies", None)
-        if open_palette is not None:
-            open_palette()
+        self.open_canned()
 
     # ------------------------------------------------------------------ sidebar
     @on(NoteInput.NoteSubmitted)

@@ -16,16 +16,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import RichLog, TextArea
 
+from console.core.expectations import PromiseState, PromiseTimer
+from console.core.store import ConversationEntry, StoredMessage
 from console.protocol import models as m
 from console.ui.controller import PaneState, tr, wait_seconds
+from console.ui.widgets.composer import Composer
+from console.ui.widgets.transcript import (
+    Delivery,
+    TranscriptAttachment,
+    TranscriptItem,
+    TranscriptView,
+)
 
 if TYPE_CHECKING:
     from console.ui.controller import WorkspaceController
@@ -56,14 +62,18 @@ def wait_level(waited: float | None, warning: float, critical: float) -> str:
 
 def header_content(
     index: int,
-    conversation: m.Conversation,
+    entry: ConversationEntry,
     state: PaneState,
     now: datetime,
     *,
+    promise: PromiseTimer | None,
+    typing: bool,
     warning: float,
     critical: float,
 ) -> Content:
     """The pane header line (plain data + our own styles; never markup)."""
+    conversation = entry.conversation
+    assert conversation is not None
     parts: list[str | Content | tuple[str, str]] = []
     number = CIRCLED[index] if 0 <= index < len(CIRCLED) else f"{index + 1}."
     parts += [(number, "bold"), " ", (conversation.customer_name, "bold")]
@@ -71,20 +81,25 @@ def header_content(
         parts += [" · ", conversation.department_name]
     if conversation.page_url:
         parts += [" · ", (conversation.page_url, "dim")]
-    waited = wait_seconds(conversation, now)
+    waited = wait_seconds(entry, now)
     level = wait_level(waited, warning, critical)
     if waited is not None:
         style = {"ok": "", "warning": "bold $warning", "critical": "bold reverse $error"}[level]
         parts += ["  ", (f"⏱ {tr('waiting_for_you', time=format_duration(waited))}", style)]
-    if state.unread:
-        parts += ["  ", (f"✉ {state.unread}", "bold $accent")]
-    if state.trigger_hits:
-        parts += ["  ", (f"⚑ {tr('trigger_badge', count=len(state.trigger_hits))}", "bold $error")]
-    if state.customer_typing:
+    if entry.unread:
+        parts += ["  ", (f"✉ {entry.unread}", "bold $accent")]
+    if entry.severity > 0 or state.trigger_categories:
+        label = ", ".join(state.trigger_categories) or tr("trigger_badge", count=entry.severity)
+        parts += [
+            "  ",
+            (f"⚑ {label}", "bold reverse $error" if entry.severity >= 2 else "bold $error"),
+        ]
+    if typing:
         parts += ["  ", (tr("typing"), "italic")]
-    if state.promise is not None:
-        left = (state.promise.deadline - now).total_seconds()
-        style = "bold reverse $warning" if state.promise.alerted or left <= 0 else "$secondary"
+    if promise is not None:
+        left = (promise.deadline - now).total_seconds()
+        urgent = promise.state(now) is not PromiseState.OK
+        style = "bold reverse $warning" if urgent else "$secondary"
         parts += ["  ", (f"⌛ {tr('promise_left', time=format_duration(left))}", style)]
     return Content.assemble(*parts)
 
@@ -104,6 +119,40 @@ class PaneHeader(Widget):
         return self._pane.header()
 
 
+def transcript_item(stored: StoredMessage, revision: int = 0) -> TranscriptItem:
+    """Map a stored (already sanitized) message to what the transcript draws.
+
+    The item id is the client id when there is one, so the pending copy is
+    replaced in place when the server confirms it.
+    """
+    message = stored.message
+    delivery: Delivery | None = None
+    if message.author_kind == "agent" and message.client_id:
+        delivery = stored.delivery.value
+    return TranscriptItem(
+        id=item_id(stored),
+        author=message.author_name or message.author_kind,
+        author_kind=message.author_kind,
+        body=message.body,
+        created_at=message.created_at,
+        internal=message.internal,
+        delivery=delivery,
+        attachments=tuple(TranscriptAttachment(a.filename, a.size) for a in message.attachments),
+        trigger_spans=tuple(
+            (span.start, span.end, str(span.category)) for span in stored.triggers.spans
+        ),
+        revision=_DELIVERY_REVISION[stored.delivery.value] + revision,
+    )
+
+
+_DELIVERY_REVISION = {"pending": 0, "sent": 1, "failed": 2}
+
+
+def item_id(stored: StoredMessage) -> str:
+    client_id = stored.message.client_id
+    return f"client:{client_id}" if client_id else stored.message.id
+
+
 class ChatPane(Vertical):
     """A conversation: header, transcript and composer."""
 
@@ -113,111 +162,147 @@ class ChatPane(Vertical):
     ChatPane.-warning { border: round $warning; }
     ChatPane.-critical { border: heavy $error; }
     ChatPane.-trigger PaneHeader { background: $error 30%; }
+    ChatPane > TranscriptView { height: 1fr; }
+    ChatPane > Composer { border: none; border-top: solid $panel-lighten-2; }
     """
 
-    def __init__(self, conversation_id: str, controller: WorkspaceController) -> None:
+    def __init__(
+        self, conversation_id: str, controller: WorkspaceController, drafts: dict[str, str]
+    ) -> None:
         super().__init__(id=f"pane-{conversation_id}", classes="chat-pane")
         self.conversation_id = conversation_id
         self.controller = controller
+        self.drafts = drafts
         self.index = 0
         self.warning_seconds = 60.0
         self.critical_seconds = 180.0
+        self._revision = -1
+        self._shown: dict[str, str] = {}  # item id → delivery shown
+        self._unsettled: set[str] = set()  # item ids shown as pending or failed
+
+    def _remember(self, key: str, delivery: str) -> None:
+        self._shown[key] = delivery
+        if delivery == "sent":
+            self._unsettled.discard(key)
+        else:
+            self._unsettled.add(key)
 
     @property
     def jump_key(self) -> str:
         return str(self.index + 1)
 
     @property
+    def entry(self) -> ConversationEntry | None:
+        return self.controller.entry(self.conversation_id)
+
+    @property
     def conversation(self) -> m.Conversation | None:
-        return self.controller.conversations.get(self.conversation_id)
+        entry = self.entry
+        return entry.conversation if entry is not None else None
 
     def compose(self) -> ComposeResult:
         yield PaneHeader(self)
-        yield from self.compose_body()
+        yield TranscriptView(id=f"transcript-{self.conversation_id}")
+        yield Composer(
+            conversation_id=self.conversation_id,
+            drafts=self.drafts,
+            clear_on_submit=False,
+            id=f"composer-{self.conversation_id}",
+        )
 
-    def compose_body(self) -> ComposeResult:
-        yield FallbackTranscript(self.controller, self.conversation_id)
-        yield FallbackComposer(self.conversation_id)
+    def on_mount(self) -> None:
+        self.refresh_messages()
 
     @property
-    def composer(self) -> FallbackComposer:
-        return self.query_one(FallbackComposer)
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
 
     @property
-    def transcript(self) -> FallbackTranscript:
-        return self.query_one(FallbackTranscript)
-
-    def refresh_messages(self) -> None:
-        self.transcript.sync()
+    def transcript(self) -> TranscriptView:
+        return self.query_one(TranscriptView)
 
     def focus_composer(self) -> None:
         self.composer.focus()
 
+    def refresh_messages(self) -> None:
+        """Bring the transcript in line with the store (cheap when nothing changed)."""
+        transcript = self.controller.store.transcript(self.conversation_id)
+        if transcript.revision == self._revision:
+            return
+        self._revision = transcript.revision
+        view = self.transcript
+        if not self._shown:
+            stored_all = transcript.messages()
+            items = [transcript_item(stored) for stored in stored_all]
+            self._shown = {
+                item.id: stored.delivery.value
+                for item, stored in zip(items, stored_all, strict=True)
+            }
+            view.set_items(items, has_older=transcript.has_more_before)
+            return
+        new: list[TranscriptItem] = []
+        changed: list[TranscriptItem] = []
+        unsettled = set(self._unsettled)  # shown as pending/failed: must be revisited
+        for index in range(len(transcript) - 1, -1, -1):
+            stored = transcript[index]
+            key = item_id(stored)
+            delivery = stored.delivery.value
+            shown = self._shown.get(key)
+            if shown is None:
+                new.append(transcript_item(stored))
+            elif shown != delivery:
+                changed.append(transcript_item(stored))
+            elif delivery == "sent" and not unsettled:
+                break
+            unsettled.discard(key)
+            self._remember(key, delivery)
+        for item in changed:
+            view.update_item(item)
+        if new:
+            view.extend(reversed(new))
+        view.has_older = transcript.has_more_before
+
+    def prepend_older(self) -> None:
+        """After a history page: put the messages older than what is shown on top."""
+        transcript = self.controller.store.transcript(self.conversation_id)
+        older: list[TranscriptItem] = []
+        for index in range(len(transcript)):
+            stored = transcript[index]
+            key = item_id(stored)
+            if key in self._shown:
+                break
+            older.append(transcript_item(stored))
+            self._remember(key, stored.delivery.value)
+        self._revision = transcript.revision
+        self.transcript.prepend_items(older, has_older=transcript.has_more_before)
+
     def header(self) -> Content:
-        conversation = self.conversation
-        if conversation is None:
+        entry = self.entry
+        if entry is None or entry.conversation is None:
             return Content(tr("chat_closed"))
+        now = self.controller.clock()
+        typing = any(
+            t.author_kind == "customer"
+            for t in self.controller.store.typing(self.conversation_id, now)
+        )
         return header_content(
             self.index,
-            conversation,
+            entry,
             self.controller.pane(self.conversation_id),
-            self.controller.clock(),
+            now,
+            promise=self.controller.promises.get(self.conversation_id),
+            typing=typing,
             warning=self.warning_seconds,
             critical=self.critical_seconds,
         )
 
     def tick(self) -> None:
         """Refresh timers and colours (once a second)."""
-        conversation = self.conversation
-        if conversation is not None:
-            waited = wait_seconds(conversation, self.controller.clock())
+        entry = self.entry
+        if entry is not None:
+            waited = wait_seconds(entry, self.controller.clock())
             level = wait_level(waited, self.warning_seconds, self.critical_seconds)
             self.set_class(level == "warning", "-warning")
             self.set_class(level == "critical", "-critical")
-        self.set_class(bool(self.controller.pane(self.conversation_id).trigger_hits), "-trigger")
+            self.set_class(entry.severity > 0, "-trigger")
         self.query_one(PaneHeader).refresh()
-
-
-class FallbackTranscript(RichLog):
-    """Stand-in until the Line-API TranscriptView is wired in: plain Text only."""
-
-    def __init__(self, controller: WorkspaceController, conversation_id: str) -> None:
-        super().__init__(markup=False, wrap=True, highlight=False)
-        self.controller = controller
-        self.conversation_id = conversation_id
-        self._shown = 0
-
-    def on_mount(self) -> None:
-        self.sync()
-
-    def sync(self) -> None:
-        messages = self.controller.messages.get(self.conversation_id, [])
-        if len(messages) < self._shown:
-            self.clear()
-            self._shown = 0
-        for message in messages[self._shown :]:
-            line = Text()
-            line.append(message.author_name or message.author_kind, style="bold")
-            line.append(": ")
-            line.append(message.body)
-            self.write(line)
-        self._shown = len(messages)
-
-
-class FallbackComposer(TextArea):
-    """Stand-in composer: Enter sends, shift+enter/ctrl+j inserts a newline."""
-
-    class Submitted(Message):
-        def __init__(self, composer: FallbackComposer, text: str) -> None:
-            super().__init__()
-            self.composer = composer
-            self.text = text
-
-    BINDINGS = [("enter", "submit", "Send")]
-
-    def __init__(self, conversation_id: str) -> None:
-        super().__init__(soft_wrap=True, show_line_numbers=False, compact=True)
-        self.conversation_id = conversation_id
-
-    def action_submit(self) -> None:
-        self.post_message(self.Submitted(self, self.text))

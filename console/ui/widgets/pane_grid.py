@@ -80,6 +80,8 @@ class PaneGrid(Container):
         self.single_mode = False
         self.warning_seconds = 60.0
         self.critical_seconds = 180.0
+        self.drafts: dict[str, str] = {}
+        """Unsent text per conversation, shared by every composer."""
 
     def compose(self) -> ComposeResult:
         yield TabStrip(id="tabs")
@@ -104,7 +106,7 @@ class PaneGrid(Container):
         for cid, pane in existing.items():
             if cid not in wanted:
                 await pane.remove()
-        new = [ChatPane(cid, self.controller) for cid in wanted if cid not in existing]
+        new = [ChatPane(cid, self.controller, self.drafts) for cid in wanted if cid not in existing]
         for pane in new:
             pane.warning_seconds = self.warning_seconds
             pane.critical_seconds = self.critical_seconds
@@ -148,12 +150,11 @@ class PaneGrid(Container):
             return
         names: list[tuple[str, bool, bool]] = []
         for pane in self.panes:
-            conversation = pane.conversation
-            state = self.controller.pane(pane.conversation_id)
-            attention = bool(state.unread or state.trigger_hits)
+            entry = pane.entry
+            attention = bool(entry and (entry.unread or entry.severity))
             names.append(
                 (
-                    conversation.customer_name if conversation else "?",
+                    entry.customer_name if entry else "?",
                     pane.conversation_id == self.active_id,
                     attention,
                 )

@@ -15,16 +15,18 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.protocol import models as m
+from console.core.store import ConversationEntry
 from console.ui.bindings import bindings_for
 from console.ui.controller import tr, wait_seconds
 from console.ui.widgets.pane import format_duration, wait_level
 
 
 def queue_prompt(
-    conversation: m.Conversation, now: datetime, warning: float, critical: float
+    entry: ConversationEntry, now: datetime, warning: float, critical: float
 ) -> Content:
-    waited = wait_seconds(conversation, now) or 0.0
+    conversation = entry.conversation
+    assert conversation is not None
+    waited = wait_seconds(entry, now) or 0.0
     level = wait_level(waited, warning, critical)
     style = {"ok": "", "warning": "$warning", "critical": "bold $error"}[level]
     parts: list[str | tuple[str, str]] = [
@@ -73,7 +75,7 @@ class QueuePanel(Vertical):
         return self.query_one(QueueList)
 
     def show(
-        self, queued: list[m.Conversation], now: datetime, warning: float, critical: float
+        self, queued: list[ConversationEntry], now: datetime, warning: float, critical: float
     ) -> None:
         self.query_one("#queue-title", Static).update(Content(tr("queue_title", count=len(queued))))
         queue_list = self.queue_list
