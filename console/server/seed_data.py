@@ -131,7 +131,7 @@ DEMO_AGENTS: Final[list[dict[str, Any]]] = [
         "capacity": 3,
         "departments": ["billing", "sales"],
         "languages": ["ko", "en"],
-        "status": "online",
+        "status": "away",
     },
     {
         "id": "kenji",
@@ -175,9 +175,10 @@ Shape of each item:
 - ``capacity`` (int): concurrent chats, 3 like the protocol default.
 - ``departments`` (list[str]): department ids the agent serves.
 - ``languages`` (list[str]): languages the agent answers in (informational).
-- ``status`` (str): initial ``online``/``away``/``offline``.  The demo gives the
-  person at the console the first agent; a loader that keeps the others
-  ``offline`` makes the queue fill up, which is what the demo wants to show.
+- ``status`` (str): initial ``online``/``away``/``offline``.  Only the first
+  agent (the person at the demo console) is ``online``, so auto-assignment
+  never hands a simulated customer to an agent nobody operates; once that
+  agent's 3 slots are full the queue fills up, which the demo wants to show.
 """
 
 # --------------------------------------------------------------------------- customers

@@ -248,3 +248,36 @@ async def test_load_mode_opens_many_conversations(ref_server: Any) -> None:
 async def test_speed_must_be_positive(bad_speed: float) -> None:
     with pytest.raises(ValueError, match="speed"):
         await run_simulator("http://127.0.0.1:9", customers=1, speed=bad_speed)
+
+
+async def test_demo_server_routes_simulated_chats_to_the_seeded_departments(
+    make_ref_server: Callable[..., Any],
+) -> None:
+    from console.server.seed_data import DEMO_AGENTS
+
+    server = make_ref_server(demo=True)
+    count = 3
+    seed = find_seed(count, lambda ps: len({p.department for p in ps}) == count)
+    plans = plan_customers(seed, count, per_minute=RATE)
+    agent = ReplyingAgent(server.api, server.token("agent", DEMO_AGENTS[0]["name"]))
+    stop = asyncio.Event()
+    agent_task = asyncio.create_task(agent.run(stop))
+    try:
+        stats = await asyncio.wait_for(
+            run_simulator(server.url, seed=seed, customers=count, rate=RATE, speed=20), 90
+        )
+    finally:
+        stop.set()
+        await agent_task
+    assert stats.errors == [], stats.errors
+    assert stats.conversations_started == count
+    reader = server.token("supervisor", "Demo Reader")
+    headers = {"Authorization": f"Bearer {reader}"}
+    for plan in plans:
+        conv_id = conversation_for(stats, plan.index)
+        conv = httpx.get(
+            f"{server.api}/conversations/{conv_id}", headers=headers, trust_env=False
+        ).json()
+        assert conv["department_name"] == plan.department
+        assert conv["customer_email"] == plan.email
+        assert conv["assignee_name"] == DEMO_AGENTS[0]["name"]
