@@ -156,6 +156,7 @@ class NativeBackend(Backend):
         stable_after: float = 10.0,
         heartbeat: float = limits.HEARTBEAT_SECONDS,
         max_429_retries: int = 5,
+        resume_after: int | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         transport: Any = None,
     ) -> None:
@@ -163,6 +164,7 @@ class NativeBackend(Backend):
         self._api, self._ws_url = _split_base_url(base_url)
         self._token = token
         self._timeout = timeout
+        Backoff(backoff_base, backoff_cap)  # validate now, not inside the stream task
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._stable_after = stable_after
@@ -176,7 +178,7 @@ class NativeBackend(Backend):
         self._closed = False
         self._auth_failed = False
         # Event stream state.
-        self._last_seq: int | None = None
+        self._last_seq: int | None = resume_after
         self._seen_messages: OrderedDict[str, None] = OrderedDict()
         self._events: asyncio.Queue[m.Event | None] | None = None
         self._stream_task: asyncio.Task[None] | None = None
@@ -324,6 +326,7 @@ class NativeBackend(Backend):
             code, message = detail.code, detail.message.strip()
         if len(message) > 500:
             message = message[:500] + "…"
+        from_server = bool(message)
         if not message:
             if status >= 500:
                 message = (
@@ -336,7 +339,7 @@ class NativeBackend(Backend):
                 )
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if not message.rstrip().endswith(("s.", "seconds.")):
+            if not from_server:
                 message = f"{message} Try again in {max(1, round(retry_after))} s."
             return RateLimitedError(message, retry_after=retry_after, code=code)
         if status == 401:

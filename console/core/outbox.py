@@ -194,6 +194,7 @@ class _Pending:
 class _Write:
     lines: list[bytes]
     done: asyncio.Future[None] = field(repr=False)
+    durable: bool = True
 
 
 class Outbox:
@@ -514,7 +515,12 @@ class Outbox:
 
     # ----------------------------------------------------------------- disk
 
-    def _append(self, lines: list[bytes]) -> asyncio.Future[None]:
+    def _append(self, lines: list[bytes], *, durable: bool = True) -> asyncio.Future[None]:
+        """Queue lines for the writer. ``durable`` records are fsynced before the future resolves.
+
+        Only ``enqueue`` records need to be durable: losing an outcome record
+        costs at most one idempotent resend (or one repeated refusal) on the next start.
+        """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         if self.path is None:
@@ -522,20 +528,20 @@ class Outbox:
             return fut
         if self._writer is None or self._write_wakeup is None:
             # Not started yet: write synchronously (still durable).
-            self._write_blocking(lines)
+            self._write_blocking(lines, durable)
             fut.set_result(None)
             return fut
-        self._writes.append(_Write(lines, fut))
+        self._writes.append(_Write(lines, fut, durable))
         self._write_wakeup.set()
         return fut
 
-    def _write_blocking(self, lines: list[bytes]) -> None:
+    def _write_blocking(self, lines: list[bytes], durable: bool = True) -> None:
         fh = self._file
         if fh is None:
             raise OutboxClosed("The outbox file is closed.")
         fh.write(b"".join(lines))
         fh.flush()
-        if self._fsync:
+        if self._fsync and durable:
             os.fsync(fh.fileno())
 
     async def _write_loop(self) -> None:
@@ -548,7 +554,11 @@ class Outbox:
             if not batch:
                 continue
             try:
-                await asyncio.to_thread(self._write_blocking, [ln for w in batch for ln in w.lines])
+                await asyncio.to_thread(
+                    self._write_blocking,
+                    [ln for w in batch for ln in w.lines],
+                    any(w.durable for w in batch),
+                )
             except Exception as exc:
                 log.exception("outbox write failed")
                 for w in batch:
@@ -595,7 +605,7 @@ class Outbox:
     async def _record(self, rec: _Record) -> None:
         """Append an outcome record; a disk error is logged, not fatal (the send happened)."""
         try:
-            await self._append([_encoder.encode(rec) + b"\n"])
+            await self._append([_encoder.encode(rec) + b"\n"], durable=False)
         except OSError:
             log.exception("outbox: could not record %s for %s", rec.op, rec.client_id)
 
