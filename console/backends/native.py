@@ -184,6 +184,7 @@ class NativeBackend(Backend):
         self._stream_task: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
         self._ws: Any = None
+        self._bg_close: asyncio.Future[None] | None = None
         # Outbox.
         self._outbox: Outbox | None = None
         if outbox_path is not None:
@@ -231,6 +232,9 @@ class NativeBackend(Backend):
             self._outbox.pause(detail)
         if self._stop is not None:
             self._stop.set()
+        if self._ws is not None:
+            # A live stream would keep going with a revoked token: end it now.
+            self._bg_close = asyncio.ensure_future(self._ws.close(code=1000, reason="auth failed"))
 
     # ================================================================ HTTP
 
@@ -323,7 +327,7 @@ class NativeBackend(Backend):
         message = ""
         with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
             detail = msgspec.json.decode(response.content, type=m.ErrorBody).error
-            code, message = detail.code, detail.message.strip()
+            code, message = _clean(detail.code)[:64], _clean(detail.message)
         if len(message) > 500:
             message = message[:500] + "…"
         from_server = bool(message)
@@ -706,7 +710,7 @@ class NativeBackend(Backend):
                 body = exc.response.body or b""
                 message = ""
                 with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
-                    message = msgspec.json.decode(body, type=m.ErrorBody).error.message
+                    message = _clean(msgspec.json.decode(body, type=m.ErrorBody).error.message)
                 raise _StreamAuthFailed(
                     message or _DEFAULT_SENTENCES[401 if status == 401 else 403]
                 ) from exc
@@ -830,6 +834,13 @@ class NativeBackend(Backend):
                 data=msgspec.to_builtins(resync),
             )
         )
+
+
+def _clean(text: str) -> str:
+    """Server sentences are outside text: sanitize them before any UI shows them."""
+    from console.core.sanitize import sanitize_single_line  # ~30 ms; only needed on errors
+
+    return sanitize_single_line(text)
 
 
 def _decode_frame(raw: str | bytes) -> dict[str, Any]:

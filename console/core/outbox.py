@@ -230,6 +230,7 @@ class Outbox:
         self._callbacks: list[Callable[[DeliveryUpdate], None]] = []
         self._subscribers: list[asyncio.Queue[DeliveryUpdate]] = []
         self._writes: list[_Write] = []
+        self._inflight: list[_Write] = []
         self._writer: asyncio.Task[None] | None = None
         self._write_wakeup: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
@@ -361,8 +362,8 @@ class Outbox:
                 await task
         self._workers.clear()
         if self._writer is not None:
-            # Let queued writes reach the disk before closing the file.
-            pending_writes = [w.done for w in self._writes]
+            # Let queued and in-flight writes reach the disk before closing the file.
+            pending_writes = [w.done for w in self._inflight + self._writes]
             if pending_writes:
                 await asyncio.gather(*pending_writes, return_exceptions=True)
             self._writer.cancel()
@@ -462,14 +463,21 @@ class Outbox:
     # ----------------------------------------------------------------- enqueue / wait
 
     async def enqueue(self, conversation_id: str, request: m.SendMessage) -> OutboxEntry:
-        """Persist ``request`` (fsync) and queue it; returns once it is on disk."""
+        """Persist ``request`` (fsync) and queue it; returns once it is on disk.
+
+        Idempotent on ``client_id`` like the server: a client id that is already
+        pending, sent or failed returns that entry and queues nothing new
+        (:meth:`delivery` then reports its outcome).
+        """
         if self._closed:
             raise OutboxClosed("The outbox is closed; the message was not queued.")
         client_id = request.client_id
-        if client_id in self._failed or any(
-            p.entry.client_id == client_id for p in self._queues.get(conversation_id, ())
-        ):
-            raise ValueError(f"client_id {client_id!r} is already in the outbox")
+        known = self._failed.get(client_id) or self._outcomes.get(client_id)
+        if known is not None:
+            return known.entry
+        for queued in self._queues.get(conversation_id, ()):
+            if queued.entry.client_id == client_id:
+                return queued.entry
         entry = OutboxEntry(
             client_id=client_id,
             conversation_id=conversation_id,
@@ -553,6 +561,7 @@ class Outbox:
             batch, self._writes = self._writes, []
             if not batch:
                 continue
+            self._inflight = batch
             try:
                 await asyncio.to_thread(
                     self._write_blocking,
@@ -567,6 +576,8 @@ class Outbox:
                             OSError(f"Could not save the outbox to {self.path}: {exc}")
                         )
                 continue
+            finally:
+                self._inflight = []
             for w in batch:
                 if not w.done.done():
                     w.done.set_result(None)

@@ -165,3 +165,22 @@ def test_importing_the_native_backend_defers_httpx_and_websockets() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_server_sentences_are_sanitized_before_the_ui_sees_them() -> None:
+    """Error text is outside text: escape sequences never reach the terminal via an error."""
+    import httpx
+
+    def hostile(request: httpx.Request) -> httpx.Response:
+        body = {
+            "error": {"code": "bad_request", "message": "Nope\x1b]52;c;ZXZpbA==\x07 \u202eevil"}
+        }
+        return httpx.Response(400, json=body)
+
+    backend = NativeBackend("http://127.0.0.1:9", "t", transport=httpx.MockTransport(hostile))
+    with pytest.raises(BackendError) as info:
+        await backend.get_conversation("c1")
+    text = str(info.value)
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert text.startswith("Nope")
+    await backend.aclose()

@@ -248,3 +248,22 @@ def test_default_classification() -> None:
     assert isinstance(default_classify(Refused("auth", 401)), Pause)
     assert isinstance(default_classify(Refused("busy", 503)), Retry)
     assert isinstance(default_classify(ConnectionError("x")), Retry)
+
+
+async def test_enqueue_is_idempotent_on_client_id(tmp_path: Path) -> None:
+    """Sending the same client id twice (a UI retry) queues and delivers it once."""
+    server = FakeServer()
+    server.gate = asyncio.Event()
+    box = Outbox(tmp_path / "o.jsonl", server.send)
+    await box.start()
+    request = req("once")
+    first = asyncio.create_task(box.send("c1", request))
+    second = asyncio.create_task(box.send("c1", request))
+    await asyncio.sleep(0.05)
+    assert [e.client_id for e in box.pending()] == [request.client_id]
+    server.gate.set()
+    a, b = await asyncio.gather(first, second)
+    assert a.id == b.id
+    assert (await box.send("c1", request)).id == a.id  # after delivery too
+    assert server.attempts[request.client_id] == 1
+    await box.aclose()
