@@ -514,6 +514,8 @@ class NativeBackend(Backend):
                 code="read_only",
                 status=403,
             )
+        if any(u.entry.client_id == message.client_id for u in self._outbox.failed()):
+            await self._outbox.retry(message.client_id)  # the UI's "retry" on a failed message
         try:
             return await self._outbox.send(conversation_id, message)
         except OutboxFailed as exc:

@@ -460,6 +460,15 @@ class Outbox:
         if self._failed.pop(client_id, None) is not None:
             await self._record(_Record(op="dismissed", client_id=client_id))
 
+    async def retry(self, client_id: str) -> OutboxEntry:
+        """Queue a failed entry again, same ``client_id`` (the server never stored it), at the end."""
+        failed = self._failed.get(client_id)
+        if failed is None:
+            raise KeyError(client_id)
+        await self.dismiss(client_id)
+        self._outcomes.pop(client_id, None)
+        return await self.enqueue(failed.entry.conversation_id, failed.entry.to_request())
+
     # ----------------------------------------------------------------- enqueue / wait
 
     async def enqueue(self, conversation_id: str, request: m.SendMessage) -> OutboxEntry:

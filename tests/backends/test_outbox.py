@@ -267,3 +267,22 @@ async def test_enqueue_is_idempotent_on_client_id(tmp_path: Path) -> None:
     assert (await box.send("c1", request)).id == a.id  # after delivery too
     assert server.attempts[request.client_id] == 1
     await box.aclose()
+
+
+async def test_retry_requeues_a_failed_entry_at_the_end(tmp_path: Path) -> None:
+    server = FakeServer()
+    path = tmp_path / "o.jsonl"
+    box = Outbox(path, server.send)
+    await box.start()
+    flaky = req("first try refused")
+    server.refuse[flaky.client_id] = Refused("Conversation is busy.", 409, "conflict")
+    with pytest.raises(OutboxFailed):
+        await box.send("c1", flaky)
+    await box.send("c1", req("meanwhile"))
+    del server.refuse[flaky.client_id]
+    entry = await box.retry(flaky.client_id)
+    assert (await box.delivery(entry.client_id)).body == "first try refused"
+    assert [msg.body for msg in server.stored["c1"]] == ["meanwhile", "first try refused"]
+    assert box.failed() == []
+    await box.aclose()
+    assert Outbox(path, server.send).pending() == []
