@@ -653,6 +653,14 @@ class TranscriptView(ScrollView, can_focus=True):
             self._styles[name] = style
         return style
 
+    def _base_style(self) -> Style:
+        # ``rich_style`` walks the DOM on every call; cache it per style generation.
+        style = self._styles.get("")
+        if style is None:
+            style = self.rich_style
+            self._styles[""] = style
+        return style
+
     def _strips_for(self, item: TranscriptItem) -> list[Strip]:
         key = (item.id, item.revision, self._width, self._style_generation)
         strips = self._strip_cache.get(key)
@@ -670,7 +678,7 @@ class TranscriptView(ScrollView, can_focus=True):
         """Wrap one message into full-width rows for ``width`` cells."""
         self.rows_wrapped += 1
         console = self.app.console
-        base = self.rich_style
+        base = self._base_style()
         style = self._style
         block_style = base + style("transcript--internal") if item.internal else base
 
@@ -735,8 +743,7 @@ class TranscriptView(ScrollView, can_focus=True):
         strips: list[Strip] = []
         for row in rows:
             segments = list(row.render(console))
-            strip = Strip(segments).crop_extend(0, width, None).apply_style(block_style)
-            strips.append(strip.simplify())
+            strips.append(Strip(segments).crop_extend(0, width, None).apply_style(block_style))
         return strips
 
     def _indicator_strip(self, width: int) -> Strip:
@@ -744,7 +751,7 @@ class TranscriptView(ScrollView, can_focus=True):
         text = Text(f"↓ {label}", end="", no_wrap=True, overflow="ellipsis")
         text.truncate(width, overflow="ellipsis")
         segments = list(text.render(self.app.console))
-        style = self.rich_style + self._style("transcript--indicator")
+        style = self._base_style() + self._style("transcript--indicator")
         return Strip(segments).crop_extend(0, width, None).apply_style(style)
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -756,7 +763,7 @@ class TranscriptView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         self.render_line_calls += 1
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if self._unseen and not self._following and y == self._view_height() - 1:
             return self._indicator_strip(width)
         line = round(self.scroll_y) + y
@@ -767,4 +774,5 @@ class TranscriptView(ScrollView, can_focus=True):
         if row >= len(strips):
             # Height not settled yet (should not happen after _settle).
             return Strip.blank(width, base)
-        return strips[row].crop_extend(0, width, base)
+        strip = strips[row]
+        return strip if strip.cell_length == width else strip.crop_extend(0, width, base)
