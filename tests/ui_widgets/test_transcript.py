@@ -334,3 +334,37 @@ async def test_random_appends_and_scrolls_never_paint_a_broken_row() -> None:
             rows = visible_rows(view)
             assert all(cell_len(row) <= width for row in rows)
             assert view.virtual_size.height == view.total_lines
+
+
+async def test_hidden_transcript_lays_out_when_shown() -> None:
+    """Appends while hidden (display: none) are laid out when the pane is shown again."""
+    app = TranscriptApp(make_items(30))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        view = app.transcript
+        view.display = False
+        await pilot.pause()
+        for i in range(30, 40):
+            view.append(make_item(i, f"while hidden {i}"))
+        await pilot.pause()
+        view.display = True
+        await pilot.pause()
+        rows = visible_rows(view)
+        assert "while hidden 39" in "\n".join(rows)
+        assert view.virtual_size.height == view.total_lines
+
+
+async def test_update_above_the_viewport_does_not_move_it() -> None:
+    """A message above the viewport growing (edit) keeps what the user reads in place."""
+    app = TranscriptApp(make_items(200))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        view = app.transcript
+        view.scroll_to(y=view.max_scroll_y // 2, animate=False)
+        await pilot.pause()
+        before = visible_rows(view)
+        top, _ = view._index.find(round(view.scroll_y))
+        above = view._items[top - 3]
+        view.update_item(make_item(top - 3, "grown " * 80, revision=1, id=above.id))
+        await pilot.pause()
+        assert visible_rows(view) == before

@@ -523,6 +523,8 @@ class TranscriptView(ScrollView, can_focus=True):
         """Wrap exactly what is (nearly) on screen; see the module docstring."""
         if self._settling or not self.is_mounted:
             return
+        if not self.size.width or not self.size.height:
+            return  # hidden (e.g. a pane off screen): lay out when shown
         width = self._wrap_width()
         if width != self._width:
             self._relayout(width)
@@ -563,9 +565,10 @@ class TranscriptView(ScrollView, can_focus=True):
                 covered += new
                 i -= 1
             self._sync_virtual_size()
-            if delta:
-                self.scroll_target_y = y + delta
-                self.scroll_y = y + delta
+            target = min(y + delta, max(0, self._index.total - view))
+            if target != y:
+                self.scroll_target_y = target
+                self.scroll_y = target
         finally:
             self._settling = False
 
