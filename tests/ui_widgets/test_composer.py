@@ -241,3 +241,21 @@ async def test_hostile_text_in_the_composer_is_literal() -> None:
         await pilot.pause()
         assert app.is_running
         assert not [a for a in app.actions_run if "quit" in a]
+
+
+async def test_insert_reply_replaces_a_trigger_or_inserts_at_the_cursor() -> None:
+    """A chosen canned reply replaces '/greet' but is inserted into a sentence being written."""
+    app = ComposerApp(typing_idle=30.0)
+    async with app.run_test() as pilot:
+        composer = app.composer
+        await pilot.press("slash", *"greet")
+        composer.insert_reply("Hello Mina!")
+        await pilot.pause()
+        assert composer.text == "Hello Mina!"
+        composer.set_reply("Dear customer, ")
+        await pilot.press("end")
+        typing_before = len(app.of(Composer.Typing))
+        composer.insert_reply("thanks for waiting.")
+        await pilot.pause()
+        assert composer.text == "Dear customer, thanks for waiting."
+        assert len(app.of(Composer.Typing)) == typing_before

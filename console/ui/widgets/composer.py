@@ -58,6 +58,11 @@ def _clean(text: str) -> str:
     return neutralize_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def _is_canned_trigger(stripped: str) -> bool:
+    """``/word`` or ``#word`` alone: a palette request, not a message."""
+    return stripped[0] in CANNED_PREFIXES and not any(ch.isspace() for ch in stripped)
+
+
 class Composer(TextArea):
     """Multi-line reply input with per-conversation drafts."""
 
@@ -198,6 +203,19 @@ class Composer(TextArea):
         self._set_text_programmatically(_clean(text))
         self.save_draft()
 
+    def insert_reply(self, text: str) -> None:
+        """Put a chosen canned reply in: replaces a lone ``/query`` trigger, else inserts at the cursor."""
+        text = _clean(text)
+        stripped = self.text.strip()
+        if not stripped or _is_canned_trigger(stripped):
+            self.set_reply(text)
+            return
+        start, end = self.selection
+        result = self.replace(text, start, end, maintain_selection_offset=False)
+        self._programmatic_text = self.text
+        self.move_cursor(result.end_location)
+        self.save_draft()
+
     def select_range(self, start: int, end: int) -> None:
         """Select character offsets ``[start, end)`` of the text (to point at a problem)."""
         self.selection = Selection(self._offset_to_location(start), self._offset_to_location(end))
@@ -227,7 +245,7 @@ class Composer(TextArea):
         stripped = text.strip()
         if not stripped:
             return
-        if stripped[0] in CANNED_PREFIXES and "\n" not in stripped and " " not in stripped:
+        if _is_canned_trigger(stripped):
             self.post_message(self.CannedRequested(self, stripped[1:], stripped[0]))
             return
         self._stop_typing()
