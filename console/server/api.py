@@ -43,6 +43,7 @@ class QueryParam:
     minimum: int | None = None
     maximum: int | None = None
     required: bool = False
+    pattern: str | None = None
 
 
 @dataclass(slots=True)

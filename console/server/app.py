@@ -26,6 +26,7 @@ import contextlib
 import inspect
 import logging
 import math
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -53,7 +54,8 @@ from console.server.stream import Hub, stream_endpoint
 log = logging.getLogger("console.server")
 
 API = limits.API_PREFIX
-UPLOAD_OVERHEAD = 1024 * 1024  # multipart boundaries and headers around a 25 MB file
+UPLOAD_OVERHEAD = 1024 * 1024
+QUERY_MAX_CHARS = 200  # documented as maxLength of every free-text query parameter  # multipart boundaries and headers around a 25 MB file
 
 
 class TokenBucket:
@@ -140,6 +142,49 @@ async def _decode_body(request: Request, model: type) -> Any:
         ) from None
 
 
+def _check_query(spec: RouteSpec, request: Request) -> None:
+    """Validate the declared query parameters against their documented schema (400 on mismatch)."""
+    params = request.query_params
+    for q in spec.query:
+        value = params.get(q.name)
+        if value is None:
+            if q.required:
+                raise ApiError(400, "bad_request", f"Query parameter {q.name!r} is required.")
+            continue
+        if q.kind == "integer":
+            try:
+                number = int(value)
+            except ValueError:
+                raise ApiError(
+                    400, "bad_request", f"Query parameter {q.name!r} must be a whole number."
+                ) from None
+            if (q.minimum is not None and number < q.minimum) or (
+                q.maximum is not None and number > q.maximum
+            ):
+                raise ApiError(
+                    400,
+                    "bad_request",
+                    f"Query parameter {q.name!r} must be between {q.minimum} and {q.maximum}.",
+                )
+            continue
+        if q.enum and value not in q.enum:
+            raise ApiError(
+                400,
+                "bad_request",
+                f"Query parameter {q.name!r} must be one of: {', '.join(q.enum)}.",
+            )
+        if len(value) > QUERY_MAX_CHARS:
+            raise ApiError(
+                400,
+                "bad_request",
+                f"Query parameter {q.name!r} is longer than {QUERY_MAX_CHARS} characters.",
+            )
+        if q.required and not value.strip():
+            raise ApiError(400, "bad_request", f"Query parameter {q.name!r} must not be empty.")
+        if q.pattern and not re.fullmatch(q.pattern.strip("^$"), value):
+            raise ApiError(400, "bad_request", f"Query parameter {q.name!r} is not valid.")
+
+
 def _render(spec: RouteSpec, result: Any) -> Response:
     if isinstance(result, Response):
         return result
@@ -184,6 +229,7 @@ def endpoint_for(spec: RouteSpec) -> Any:
                     "forbidden",
                     f"This endpoint is for {allowed} tokens, not {principal.role}.",
                 )
+            _check_query(spec, request)
             body = await _decode_body(request, spec.body) if spec.body is not None else None
             ctx = Ctx(
                 request=request,
@@ -211,6 +257,15 @@ def endpoint_for(spec: RouteSpec) -> Any:
 
     endpoint.__name__ = spec.handler.__name__
     endpoint.__doc__ = spec.handler.__doc__
+    return endpoint
+
+
+def _dispatch(handlers: dict[str, Any]) -> Any:
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        response: Response = await handlers[method](request)
+        return response
+
     return endpoint
 
 
@@ -279,7 +334,9 @@ class RequestGuard:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return error_response(405, "method_not_allowed", "This method is not allowed on this path.")
+        return error_response(
+            405, "method_not_allowed", "This method is not allowed on this path.", exc.headers
+        )
     if exc.status_code == 404:
         return error_response(404, "not_found", "No such endpoint; see /api/v1/openapi.json.")
     return error_response(exc.status_code, "http_error", str(exc.detail))
@@ -298,14 +355,13 @@ def create_app(settings: ServerSettings) -> Starlette:
     svc = Service(db)
     state = ServerState(settings=settings, db=db, svc=svc, hub=Hub(db))
 
+    # One Starlette route per path (dispatching on method) so a 405 lists every allowed method.
+    by_path: dict[str, dict[str, Any]] = {}
+    for spec in ROUTES:
+        by_path.setdefault(spec.path, {})[spec.method] = endpoint_for(spec)
     routes: list[BaseRoute] = [
-        Route(
-            API + spec.path,
-            endpoint_for(spec),
-            methods=[spec.method],
-            name=f"{spec.method} {spec.path}",
-        )
-        for spec in ROUTES
+        Route(API + path, _dispatch(handlers), methods=list(handlers), name=path)
+        for path, handlers in by_path.items()
     ]
 
     async def openapi(request: Request) -> Response:

@@ -84,7 +84,11 @@ def build_openapi(routes: list[RouteSpec]) -> dict[str, Any]:
             if q.maximum is not None:
                 schema["maximum"] = q.maximum
             if q.kind == "string" and not q.enum:
-                schema["maxLength"] = 200
+                schema["maxLength"] = 200  # app.QUERY_MAX_CHARS
+                if q.required:
+                    schema["minLength"] = 1
+            if q.pattern:
+                schema["pattern"] = q.pattern
             params.append(
                 {
                     "name": q.name,
@@ -97,8 +101,9 @@ def build_openapi(routes: list[RouteSpec]) -> dict[str, Any]:
         if params:
             op["parameters"] = params
         if spec.body is not None:
+            # A body whose fields all have defaults may be omitted (it reads as ``{}``).
             op["requestBody"] = {
-                "required": True,
+                "required": bool(components[spec.body.__name__].get("required")),
                 "content": {"application/json": {"schema": by_type[spec.body]}},
             }
         if spec.multipart:
@@ -109,6 +114,7 @@ def build_openapi(routes: list[RouteSpec]) -> dict[str, Any]:
                         "schema": {
                             "type": "object",
                             "required": ["file"],
+                            "additionalProperties": False,
                             "properties": {"file": {"type": "string", "format": "binary"}},
                         }
                     }
@@ -118,9 +124,7 @@ def build_openapi(routes: list[RouteSpec]) -> dict[str, Any]:
         if spec.binary:
             responses[str(spec.status)] = {
                 "description": "The file's bytes.",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             }
         elif spec.response is not None:
             responses[str(spec.status)] = {
