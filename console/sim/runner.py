@@ -575,6 +575,7 @@ async def run_simulator(
     rate: float = 3.0,
     stop: asyncio.Event | None = None,
     speed: float = 1.0,
+    max_concurrent: int = 50,
 ) -> SimStats:
     """Run simulated customers against the server at ``base_url`` and return what happened.
 
@@ -584,9 +585,13 @@ async def run_simulator(
     ``speed=50`` runs a realistic chat in seconds.  The run ends when all
     ``customers`` are done, or when ``stop`` is set (customers still chatting
     are cancelled).  With neither ``customers`` nor ``stop``, 10 customers run.
+    At most ``max_concurrent`` customers chat at once; later arrivals wait for
+    a free place, so a high ``rate`` cannot flood the server (or this process).
     """
     if speed <= 0:
         raise ValueError("speed must be positive, e.g. 1.0 for a realistic pace.")
+    if max_concurrent < 1:
+        raise ValueError("max_concurrent must be at least 1.")
     if customers is None and stop is None:
         customers = 10
     stop_event = stop if stop is not None else asyncio.Event()
@@ -601,6 +606,13 @@ async def run_simulator(
                 break
             due = plan.arrival_seconds / speed - (time.monotonic() - started)
             if await _wait_or_stop(stop_event, due):
+                break
+            while len(tasks) >= max_concurrent and not stop_event.is_set():
+                # Full house: the next customer arrives when one leaves (or on stop).
+                stopper_wait = asyncio.create_task(stop_event.wait())
+                await asyncio.wait({*tasks, stopper_wait}, return_when=asyncio.FIRST_COMPLETED)
+                stopper_wait.cancel()
+            if stop_event.is_set():
                 break
             task = asyncio.create_task(run.customer(plan), name=f"sim-customer-{plan.index}")
             tasks.add(task)

@@ -281,3 +281,16 @@ async def test_demo_server_routes_simulated_chats_to_the_seeded_departments(
         assert conv["department_name"] == plan.department
         assert conv["customer_email"] == plan.email
         assert conv["assignee_name"] == DEMO_AGENTS[0]["name"]
+
+
+async def test_max_concurrent_caps_customers_chatting_at_once(ref_server: Any) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_simulator(ref_server.url, seed=8, rate=6000, speed=5, stop=stop, max_concurrent=3)
+    )
+    await asyncio.sleep(1.5)
+    stop.set()
+    stats = await asyncio.wait_for(task, 20)
+    # Nobody answers, so nobody leaves within 1.5 s: exactly the first three ever started.
+    assert stats.customers_started == 3
+    assert stats.errors == [], stats.errors
