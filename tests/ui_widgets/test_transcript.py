@@ -194,7 +194,7 @@ async def test_scrolling_back_down_resumes_following() -> None:
 
 
 async def test_reaching_the_top_requests_older_history_once() -> None:
-    """Home posts OlderRequested with the oldest id, once until new history arrives."""
+    """Home posts OlderRequested with the oldest id, once while the user stays at the top."""
     app = TranscriptApp(make_items(100, start=100), has_older=True)
     async with app.run_test(size=(60, 20)) as pilot:
         await pilot.pause()
@@ -202,7 +202,7 @@ async def test_reaching_the_top_requests_older_history_once() -> None:
         assert not [m for m in app.posted if isinstance(m, TranscriptView.OlderRequested)]
         await pilot.press("home")
         await pilot.pause()
-        await pilot.press("down", "up")
+        await pilot.press("home")
         await pilot.pause()
         requests = [m for m in app.posted if isinstance(m, TranscriptView.OlderRequested)]
         assert len(requests) == 1
@@ -257,6 +257,11 @@ async def test_delivery_states_and_updates() -> None:
         await pilot.pause()
         headers = [row for row in visible_rows(view) if "Agent Kim" in row]
         assert "✓" in headers[0] and "⏳" not in headers[0]
+        # Same revision, new state: still repainted.
+        view.update_item(make_item(0, "first", delivery="failed", revision=1))
+        await pilot.pause()
+        headers = [row for row in visible_rows(view) if "Agent Kim" in row]
+        assert "✗" in headers[0]
 
 
 async def test_internal_note_system_message_attachment_and_trigger_span() -> None:
@@ -312,7 +317,7 @@ async def test_theme_change_clears_the_strip_cache() -> None:
         app.theme = "textual-light"
         await pilot.pause()
         assert view._style_generation > generation
-        assert all(key[3] == view._style_generation for key in view._strip_cache.keys())
+        assert all(key[4] == view._style_generation for key in view._strip_cache.keys())
 
 
 async def test_random_appends_and_scrolls_never_paint_a_broken_row() -> None:
@@ -368,3 +373,22 @@ async def test_update_above_the_viewport_does_not_move_it() -> None:
         view.update_item(make_item(top - 3, "grown " * 80, revision=1, id=above.id))
         await pilot.pause()
         assert visible_rows(view) == before
+
+
+async def test_refreshing_has_older_does_not_repeat_the_request() -> None:
+    """Re-setting has_older while a load is in flight asks once; leaving the top re-arms."""
+    app = TranscriptApp(make_items(100, start=100), has_older=True)
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.transcript
+        await pilot.press("home")
+        await pilot.pause()
+        for i in range(3):
+            view.has_older = True
+            view.append(make_item(500 + i))
+            await pilot.pause()
+        requests = [m for m in app.posted if isinstance(m, TranscriptView.OlderRequested)]
+        assert len(requests) == 1
+        await pilot.press("pagedown", "home")
+        await pilot.pause()
+        requests = [m for m in app.posted if isinstance(m, TranscriptView.OlderRequested)]
+        assert len(requests) == 2  # the load failed silently; the user tries again

@@ -27,7 +27,7 @@ estimate (O(n), a few ms per 50k), and the message at the top of the viewport
 is re-wrapped first and kept in view.
 
 Rendered rows are cached per message in an LRU keyed on
-``(message id, revision, width, style generation)``; the style generation
+``(message id, revision, delivery state, width, style generation)``; the style generation
 changes in ``notify_style_update`` (theme switch), which also clears the cache.
 
 Untrusted text (names, bodies, file names) only ever becomes ``rich.text.Text``
@@ -292,7 +292,9 @@ class TranscriptView(ScrollView, can_focus=True):
         self._index = HeightIndex()
         self._exact = bytearray()
         self._width = 0  # wrap width the heights belong to; 0 = not laid out yet
-        self._strip_cache: LRUCache[tuple[str, int, int, int], list[Strip]] = LRUCache(cache_size)
+        self._strip_cache: LRUCache[tuple[str, int, str | None, int, int], list[Strip]] = LRUCache(
+            cache_size
+        )
         self._style_generation = 0
         self._styles: dict[str, Style] = {}
         self._following = True
@@ -335,8 +337,11 @@ class TranscriptView(ScrollView, can_focus=True):
 
     @has_older.setter
     def has_older(self, value: bool) -> None:
-        self._has_older = value
-        self._older_requested = False
+        # Setting the same value again (e.g. on every refresh) must not re-arm the
+        # request while a load is in flight; leaving the top re-arms it.
+        if value != self._has_older:
+            self._has_older = value
+            self._older_requested = False
 
     @property
     def cached_messages(self) -> int:
@@ -599,12 +604,10 @@ class TranscriptView(ScrollView, can_focus=True):
             self._following = True
             if self._unseen:
                 self._set_unseen(0)
-        if (
-            self._has_older
-            and not self._older_requested
-            and round(self.scroll_y) <= 0
-            and self._width
-        ):
+        at_top = round(self.scroll_y) <= 0
+        if not at_top:
+            self._older_requested = False
+        if self._has_older and not self._older_requested and at_top and self._width:
             self._older_requested = True
             oldest = self._items[0].id if self._items else None
             self.post_message(self.OlderRequested(self, oldest))
@@ -665,7 +668,9 @@ class TranscriptView(ScrollView, can_focus=True):
         return style
 
     def _strips_for(self, item: TranscriptItem) -> list[Strip]:
-        key = (item.id, item.revision, self._width, self._style_generation)
+        # Delivery is in the key too, so a state change repaints even if the
+        # caller forgot to bump the revision.
+        key = (item.id, item.revision, item.delivery, self._width, self._style_generation)
         strips = self._strip_cache.get(key)
         if strips is None:
             strips = self._render_message(item, self._width)
