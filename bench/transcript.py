@@ -1,0 +1,216 @@
+"""Benchmark: TranscriptView vs Textual's RichLog with 50,000 chat messages.
+
+Prints one JSON object.  Both widgets run headless (``App.run_test``) in the
+same process on the same generated messages (seeded mix of English, Korean
+and Japanese, 3-40 words, some internal notes and attachments):
+
+Every figure comes as wall time (``*_ms``) and CPU time of this process
+(``*_cpu_ms``; steadier when other work shares the machine).
+
+* ``open_ms``: from starting the app to the first frame being painted with
+  all messages loaded (RichLog renders every message at write time;
+  TranscriptView wraps only what is near the viewport).
+* ``scroll_line_ms`` / ``scroll_page_ms``: mean time of one scroll step
+  (one line / one page up from the bottom) including the repaint.
+* ``render_page_ms``: widget-only cost: scroll a page and build every
+  visible row with ``render_line`` (no compositor).
+* ``append_ms``: mean time to add one message at the bottom and repaint
+  (what a new message costs while the agent is typing).
+
+Each end-to-end step waits until the screen has processed every pending
+repaint (``Pilot._wait_for_screen``), so figures include Textual's compositor,
+which is the same for both widgets.  Run: ``.venv/bin/python bench/transcript.py``
+(``--messages N`` and ``--steps N`` to change the workload).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import platform
+import random
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import textual
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import RichLog
+
+from console.ui.widgets.transcript import TranscriptAttachment, TranscriptItem, TranscriptView
+
+SIZE = (100, 40)
+
+_WORDS = {
+    "en": "hello there I need help with my order it has not arrived yet could you please check the status thanks".split(),
+    "ko": "안녕하세요 주문 배송 확인 부탁드립니다 감사합니다 아직 도착하지 않았어요 환불".split(),
+    "ja": "こんにちは 注文が まだ 届いていません 確認して いただけますか ありがとう 返金".split(),
+}
+
+
+def make_messages(count: int, seed: int = 42) -> list[TranscriptItem]:
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    items = []
+    for i in range(count):
+        lang = rng.choice(["en", "en", "ko", "ja"])
+        words = _WORDS[lang]
+        body = " ".join(rng.choice(words) for _ in range(rng.randint(3, 40)))
+        customer = i % 2 == 1
+        items.append(
+            TranscriptItem(
+                id=f"m{i}",
+                author="Customer" if customer else "Agent Kim",
+                author_kind="customer" if customer else "agent",
+                body=body,
+                created_at=start + timedelta(seconds=30 * i),
+                internal=(not customer and i % 17 == 0),
+                delivery=None if customer else "sent",
+                attachments=(TranscriptAttachment("photo.jpg", 123_456),) if i % 23 == 0 else (),
+            )
+        )
+    return items
+
+
+def richlog_text(item: TranscriptItem) -> Text:
+    """The same information RichLog shows per message (header, body, files)."""
+    text = Text()
+    text.append(item.author, style="bold")
+    text.append("  " + item.created_at.strftime("%H:%M"), style="dim")
+    if item.delivery:
+        text.append("  ✓")
+    text.append("\n  " + item.body)
+    for attachment in item.attachments:
+        text.append(f"\n  📎 {attachment.filename}")
+    text.append("\n")
+    return text
+
+
+class TranscriptBench(App[None]):
+    def __init__(self, items: list[TranscriptItem]) -> None:
+        super().__init__()
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        yield TranscriptView(self.items, tz=UTC)
+
+
+class RichLogBench(App[None]):
+    def __init__(self, items: list[TranscriptItem]) -> None:
+        super().__init__()
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(wrap=True, markup=False, highlight=False, auto_scroll=True)
+
+    def on_mount(self) -> None:
+        log = self.query_one(RichLog)
+        for item in self.items:
+            log.write(richlog_text(item))
+
+
+class Clock:
+    """Wall and CPU time together (CPU time is steadier on a shared machine)."""
+
+    def __init__(self) -> None:
+        gc.collect()  # don't bill one widget for the other's garbage
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
+
+    def elapsed_ms(self, per: int = 1) -> tuple[float, float]:
+        return (
+            (time.perf_counter() - self.wall) * 1000 / per,
+            (time.process_time() - self.cpu) * 1000 / per,
+        )
+
+
+async def measure(
+    app_class: type[App[None]], items: list[TranscriptItem], steps: int
+) -> dict[str, Any]:
+    extra = make_messages(steps, seed=7)
+    app = app_class(items)
+    app.animation_level = "none"
+    results: dict[str, Any] = {}
+
+    def record(name: str, values: tuple[float, float]) -> None:
+        results[f"{name}_ms"] = round(values[0], 3)
+        results[f"{name}_cpu_ms"] = round(values[1], 3)
+
+    clock = Clock()
+    async with app.run_test(size=SIZE) as pilot:
+        # Private, but exactly "every pending repaint has been done" (Pilot uses it).
+        await pilot._wait_for_screen()
+        record("open", clock.elapsed_ms())
+        widget: TranscriptView | RichLog = app.query_one(
+            TranscriptView if app_class is TranscriptBench else RichLog
+        )
+        results["virtual_lines"] = widget.virtual_size.height
+        page = widget.scrollable_content_region.height
+
+        async def scroll_steps(delta: int) -> tuple[float, float]:
+            clock = Clock()
+            for _ in range(steps):
+                widget.scroll_to(y=widget.scroll_y - delta, animate=False, immediate=True)
+                await pilot._wait_for_screen()
+            return clock.elapsed_ms(steps)
+
+        record("scroll_line", await scroll_steps(1))
+        record("scroll_page", await scroll_steps(page))
+
+        # Widget-only cost: move by a page and build every visible row directly.
+        clock = Clock()
+        for _ in range(steps):
+            widget.scroll_to(y=widget.scroll_y - page, animate=False, immediate=True)
+            for y in range(page):
+                widget.render_line(y)
+        record("render_page", clock.elapsed_ms(steps))
+
+        widget.scroll_end(animate=False, immediate=True)
+        await pilot._wait_for_screen()
+        clock = Clock()
+        for i, item in enumerate(extra):
+            if isinstance(widget, TranscriptView):
+                widget.append(replace(item, id=f"extra{i}"))
+            else:
+                widget.write(richlog_text(item))
+            await pilot._wait_for_screen()
+        record("append", clock.elapsed_ms(steps))
+    return results
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--steps", type=int, default=100)
+    args = parser.parse_args()
+    items = make_messages(args.messages)
+    ours = await measure(TranscriptBench, items, args.steps)
+    richlog = await measure(RichLogBench, items, args.steps)
+
+    def ratio(key: str) -> float | None:
+        return round(richlog[key] / ours[key], 2) if ours[key] else None
+
+    print(
+        json.dumps(
+            {
+                "benchmark": "transcript",
+                "messages": args.messages,
+                "steps": args.steps,
+                "terminal": list(SIZE),
+                "transcript_view": ours,
+                "rich_log": richlog,
+                "richlog_over_transcript": {key: ratio(key) for key in ours if key.endswith("_ms")},
+                "python": platform.python_version(),
+                "textual": textual.__version__,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
