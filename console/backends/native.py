@@ -549,6 +549,10 @@ class NativeBackend(Backend):
             return Retry(after=exc.retry_after, reason=str(exc))
         if isinstance(exc, AuthError) and exc.status == 401:
             return Pause(str(exc))
+        if isinstance(exc, BackendError) and exc.code == "read_only":
+            # A read-only session (role unknown while the server was down): keep the
+            # entries for an agent session instead of failing them.
+            return Pause(str(exc))
         if isinstance(exc, BackendError) and exc.status is not None:
             if 400 <= exc.status < 500 and exc.status not in (408, 425):
                 return Fail(str(exc), exc.code)

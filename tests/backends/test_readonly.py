@@ -7,6 +7,7 @@ of mutating requests (``ref_server.mutating_requests``).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -139,4 +140,37 @@ async def test_supervisor_session_never_delivers_an_agents_queued_outbox(
     assert refused.value.code == "read_only"
     assert [e.body for e in supervisor.outbox.pending()] == ["mine"]
     assert ref_server.mutating_requests() == []
+    await supervisor.aclose()
+
+
+async def test_supervisor_started_offline_pauses_instead_of_failing_queued_entries(
+    ref_server: Any, tmp_path: Path
+) -> None:
+    """Role unknown at start (server down): the server's 403 read_only pauses the outbox."""
+    conversation, _ = start_conversation(ref_server, "Ola")
+    outbox_path = tmp_path / "outbox.jsonl"
+    ref_server.stop()
+    agent = NativeBackend(ref_server.url, ref_server.token("agent", "Art"), outbox_path=outbox_path)
+    assert agent.outbox is not None
+    await agent.outbox.enqueue(conversation, m.SendMessage(client_id=new_client_id(), body="mine"))
+    await agent.aclose()
+
+    supervisor = NativeBackend(
+        ref_server.url,
+        ref_server.token("supervisor", "Sky"),
+        outbox_path=outbox_path,
+        backoff_base=0.05,
+        backoff_cap=0.2,
+    )
+    with pytest.raises(BackendError):
+        await supervisor.connect()  # unreachable: the role is not known yet
+    assert supervisor.outbox is not None and supervisor.outbox.started
+    ref_server.start()
+    deadline = asyncio.get_running_loop().time() + 20
+    while supervisor.outbox.paused is None:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.05)
+    assert [e.body for e in supervisor.outbox.pending()] == ["mine"]
+    assert supervisor.outbox.failed() == []
+    assert [r["role"] for r in ref_server.mutating_requests()] == ["supervisor"]
     await supervisor.aclose()
