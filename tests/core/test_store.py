@@ -482,3 +482,43 @@ def test_resync_event_replaces_open_conversations_and_marks_transcripts_stale() 
     store.load_messages("c1", m.MessagePage(items=[msg("m2", 2)], has_more=False), older=False)
     assert not store.transcript("c1").stale
     assert [s.id for s in store.messages("c1")] == ["m1", "m2"]
+
+
+def _snapshot(store: Store) -> object:
+    return (
+        [(s.key, s.delivery, s.body) for cid in ("c1", "c2") for s in store.messages(cid)],
+        [
+            (e.id, e.unread, e.waiting_since, e.first_response_at, e.severity)
+            for e in store.conversations()
+        ],
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["c1", "c2"]),
+            st.sampled_from(["customer", "agent"]),
+            st.integers(0, 50),
+            st.sampled_from(["ok", "this is unacceptable", "환불해 주세요", "thanks!!!"]),
+        ),
+        max_size=25,
+    )
+)
+def test_replaying_the_same_events_changes_nothing(
+    specs: list[tuple[str, m.AuthorKind, int, str]],
+) -> None:
+    store = Store(me=ME)
+    store.upsert_conversation(conv("c1"))
+    store.upsert_conversation(conv("c2"))
+    events = [
+        event("message.created", msg(f"m{i}", ts, cid=cid, kind=kind, body=body))
+        for i, (cid, kind, ts, body) in enumerate(specs)
+    ]
+    for e in events:
+        store.apply(e, now=at(100))
+    first = _snapshot(store)
+    for e in events:
+        assert not store.apply(e, now=at(200))
+    assert _snapshot(store) == first
