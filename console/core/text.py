@@ -7,9 +7,10 @@ flag (two regional indicators), an emoji ZWJ sequence with skin tones, or a
 base letter with its combining marks is never split.
 
 The segmenter is a compact implementation of the Unicode extended grapheme
-cluster rules (UAX #29: GB3-GB13) without the Prepend class and with an
-approximate Extended_Pictographic set; good enough for chat text, and free of
-extra dependencies.
+cluster rules (UAX #29: GB3-GB13) without the Prepend class, without
+GB9c (Indic conjuncts such as क्ष split after the virama) and with an
+approximate Extended_Pictographic set; good enough for chat text in our three
+languages, and free of extra dependencies.
 
 API:
 
@@ -115,26 +116,21 @@ def graphemes(text: str) -> list[str]:
     clusters: list[str] = []
     start = 0
     prev = _break_class(text[0])
-    # State for GB11: have we seen ExtPict Extend* (ZWJ)?
-    pict_run = is_extended_pictographic(text[0])
+    # GB11 state: does the text so far end in "ExtPict Extend*" / "ExtPict Extend* ZWJ"?
+    pict_extend = is_extended_pictographic(text[0])
+    zwj_ready = False
     ri_count = 1 if prev == _RI else 0
     for index in range(1, len(text)):
         ch = text[index]
         cur = _break_class(ch)
-        pict_before_zwj = pict_run and prev == _ZWJ and is_extended_pictographic(ch)
-        if _is_boundary(prev, cur, pict_before_zwj, ri_count):
+        is_pict = is_extended_pictographic(ch)
+        if _is_boundary(prev, cur, zwj_ready and is_pict, ri_count):
             clusters.append(text[start:index])
             start = index
             ri_count = 0
-            pict_run = False
-        if cur == _RI:
-            ri_count += 1
-        else:
-            ri_count = 0
-        if is_extended_pictographic(ch):
-            pict_run = True
-        elif cur not in (_EXTEND, _ZWJ):
-            pict_run = False
+        ri_count = ri_count + 1 if cur == _RI else 0
+        zwj_ready = cur == _ZWJ and pict_extend
+        pict_extend = is_pict or (cur == _EXTEND and pict_extend)
         prev = cur
     clusters.append(text[start:])
     return clusters

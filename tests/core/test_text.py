@@ -34,6 +34,8 @@ JAMO = "\u1100\u1161\u11a8"  # 각 from conjoining jamo
         ("1️⃣2", ["1️⃣", "2"]),
         ("か\u3099", ["か\u3099"]),
         ("a\u200db", ["a\u200d", "b"]),  # ZWJ between letters does not join them
+        ("👩\u200d\u200d💻", ["👩\u200d\u200d", "💻"]),  # GB11 needs exactly one ZWJ
+        ("👍🏽\u200d👍", ["👍🏽\u200d👍"]),  # modifiers are Extend before the ZWJ
     ],
 )
 def test_graphemes(text: str, clusters: list[str]) -> None:
