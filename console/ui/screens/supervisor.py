@@ -34,6 +34,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 VIEWS: tuple[str, ...] = ("dashboard", "conversations", "watch")
 POLL_SECONDS = 10.0
 """How often the server's /queues and /agents views are re-read (they carry day figures)."""
+POLL_SOON_SECONDS = 2.0
+"""After an event that moves agent day figures (replies, assignments), re-read within this."""
 HISTORY_LIMIT = 100
 
 
@@ -174,6 +177,7 @@ class SupervisorScreen(Screen[None]):
         self._last_second = -1
         self._filter_dirty = False
         self._last_poll = 0.0
+        self._poll_due: float | None = None
         self._store_unsubscribe: Callable[[], None] | None = None
         self._watched_dirty: set[str] = set()
 
@@ -326,8 +330,11 @@ class SupervisorScreen(Screen[None]):
             cid = event.data.get("conversation_id")
             if isinstance(cid, str):
                 self.dashboard.mark_conversation(cid)  # severity may have changed
+            if event.data.get("author_kind") == "agent":
+                self._poll_soon()  # average reply time and chats today moved
             self._message_for_watch(event)
         elif event.type in {"conversation.updated", "conversation.created"}:
+            self._poll_soon()
             cid = event.data.get("id")
             if isinstance(cid, str) and self.watch_grid.pane(cid) is not None:
                 self._watched_dirty.add(cid)
@@ -349,11 +356,18 @@ class SupervisorScreen(Screen[None]):
     def _connection_changed(self, state: ConnectionState) -> None:
         online = state.phase == ConnectionPhase.CONNECTED
         self.dashboard.set_connection(online or state.phase == ConnectionPhase.CONNECTING)
-        if self.is_mounted:
-            self.bar.show_state(phase=self._phase_name(state))
+        if self.is_attached and self.is_mounted:
+            try:
+                self.bar.show_state(phase=self._phase_name(state))
+            except NoMatches:  # the screen is being torn down
+                return
         if online and self.load_on_mount:
             # Back online: re-sync what we may have missed.
             self.load_everything()
+
+    def _poll_soon(self) -> None:
+        if self._poll_due is None:
+            self._poll_due = time.monotonic() + POLL_SOON_SECONDS
 
     @staticmethod
     def _phase_name(state: ConnectionState) -> str:
@@ -406,12 +420,13 @@ class SupervisorScreen(Screen[None]):
         new_second = second != self._last_second
         if new_second:
             self._last_second = second
-            if (
-                self.load_on_mount
-                and self._last_poll
-                and time.monotonic() - self._last_poll > POLL_SECONDS
-            ):
-                self._last_poll = time.monotonic()
+            mono = time.monotonic()
+            due = (self._poll_due is not None and mono >= self._poll_due) or (
+                self._last_poll and mono - self._last_poll > POLL_SECONDS
+            )
+            if self.load_on_mount and self._last_poll and due:
+                self._last_poll = mono
+                self._poll_due = None
                 self.poll_server_views()
         dash = self.dashboard
         if not (dash.has_changes or new_second or self._filter_dirty or self._watched_dirty):

@@ -63,6 +63,7 @@ class WatchPane(Vertical, can_focus=True):
         self.conversation: m.Conversation | None = None
         self.customer: m.Customer | None = None
         self.loaded = False
+        self.title_plain = ""
 
     def compose(self) -> ComposeResult:
         yield Static(Content(t("supervisor.watch.loading")), classes="watch-info", markup=False)
@@ -82,8 +83,10 @@ class WatchPane(Vertical, can_focus=True):
         self.conversation = conv
         if customer is not None:
             self.customer = customer
-        self.border_title = clean(conv.customer_name)
-        self.border_subtitle = t(f"supervisor.state.{conv.state}")
+        # Border titles parse markup when given a str: always hand them Content.
+        self.title_plain = clean(conv.customer_name)
+        self.border_title = Content(self.title_plain)
+        self.border_subtitle = Content(t(f"supervisor.state.{conv.state}"))
         lines: list[Content] = []
         info = [
             t("supervisor.watch.department", department=clean(conv.department_name or "-")),
