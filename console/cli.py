@@ -1,23 +1,440 @@
-"""Command line: ``agent-console`` and its subcommands (filled in by later work)."""
+"""``agent-console``: the console, and the commands around it.
+
+Subcommands::
+
+    agent-console                  the console (TUI) for agents and supervisors
+    agent-console serve            the reference chat server
+    agent-console demo             server + simulated customers + console, in one go
+    agent-console token create     print a new token for the reference server
+    agent-console login URL        save a token for URL in the OS keyring
+    agent-console logout URL       forget the saved token for URL
+
+Each part is imported only when its subcommand runs (``--help`` loads neither
+Textual nor the server).  A part that is not built yet makes the command print
+one line and exit with status 2 instead of a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from console import __version__
+
+if TYPE_CHECKING:
+    from console.core.config import Config
+
+EXIT_USAGE = 2
+
+PARTS: dict[str, tuple[str, int]] = {
+    # module -> (what it is, issue that builds it)
+    "console.server.app": ("reference server", 4),
+    "console.server.settings": ("reference server", 4),
+    "console.server.admin": ("reference server", 4),
+    "console.sim": ("customer simulator", 4),
+    "console.server.seed_data": ("reference server", 4),
+    "console.ui.app": ("agent workspace", 6),
+    "console.backends.native": ("native backend", 5),
+    "console.backends": ("native backend", 5),
+}
+
+
+class NotBuiltError(Exception):
+    """A part of agent-console that does not exist yet in this tree."""
+
+    def __init__(self, module: str, attribute: str | None = None) -> None:
+        part, issue = PARTS.get(module, (module, 0))
+        self.part = part
+        self.issue = issue
+        where = f" (issue {issue})" if issue else ""
+        super().__init__(f"agent-console: the {part} is not built yet{where}.")
+
+
+def load_part(module: str, attribute: str) -> Any:
+    """Import ``module.attribute``; :class:`NotBuiltError` if the module or name is missing.
+
+    Only a missing module *itself* (or a missing attribute) counts as "not
+    built"; an ImportError raised from inside an existing module is a real
+    bug and propagates with its traceback.
+    """
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise NotBuiltError(module) from None
+        raise
+    try:
+        return getattr(loaded, attribute)
+    except AttributeError:
+        raise NotBuiltError(module, attribute) from None
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    print(
+        message if message.startswith("agent-console") else f"agent-console: {message}",
+        file=sys.stderr,
+    )
+    raise SystemExit(code)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _lang(value: str) -> str:
+    if value not in ("en", "ko", "ja"):
+        raise argparse.ArgumentTypeError(f"'{value}' is not one of en, ko, ja")
+    return value
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
+    return port
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agent-console", description=__doc__)
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("serve", help="Run the reference chat server.")
-    sub.add_parser("demo", help="Embedded server + simulated customers + the console.")
+    parser = argparse.ArgumentParser(
+        prog="agent-console",
+        description="A terminal console for live-chat support agents and supervisors.",
+        epilog=(
+            "Without a subcommand, starts the console. The token comes from --token, "
+            "AGENT_CONSOLE_TOKEN, the OS keyring (see 'agent-console login'), the opt-in "
+            "token file, or a prompt. Config: see docs/configuration.md."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"agent-console {__version__}")
+    parser.add_argument("--server", metavar="URL", help="server URL (overrides --profile)")
+    parser.add_argument("--profile", metavar="NAME", help="server profile from config.toml")
+    parser.add_argument(
+        "--token", metavar="TOKEN", help="API token (prefer AGENT_CONSOLE_TOKEN or the keyring)"
+    )
+    parser.add_argument(
+        "--readonly", action="store_true", help="never change anything (supervisor view)"
+    )
+    parser.add_argument(
+        "--theme", metavar="NAME", help="theme name (dark, light, high-contrast, ...)"
+    )
+    parser.add_argument("--lang", type=_lang, metavar="en|ko|ja", help="interface language")
+    parser.add_argument("--config", type=Path, metavar="PATH", help="use this config.toml")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the reference chat server",
+        description="Run the reference chat server (Starlette + SQLite).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
+    serve.add_argument(
+        "--db", type=Path, metavar="PATH", help="SQLite file (default: in the user data dir)"
+    )
+    serve.add_argument(
+        "--data-dir", type=Path, metavar="PATH", help="attachment folder (default: beside --db)"
+    )
+    serve.add_argument(
+        "--demo", action="store_true", help="seed demo departments, agents and customers"
+    )
+    serve.add_argument("--smtp-host", default="127.0.0.1", help="SMTP host for transcript mail")
+    serve.add_argument(
+        "--smtp-port", type=_port, default=None, help="SMTP port (default: mail disabled)"
+    )
+    serve.add_argument(
+        "--no-rate-limit", action="store_true", help="turn off per-token rate limits"
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    demo = sub.add_parser(
+        "demo",
+        help="server + simulated customers + console",
+        description=(
+            "Start the reference server with demo data and simulated customers, "
+            "then open the console signed in as a demo agent or supervisor."
+        ),
+    )
+    demo.add_argument(
+        "--as",
+        dest="as_role",
+        choices=["agent", "supervisor"],
+        default="agent",
+        help="who you are in the demo (default agent)",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    demo.add_argument(
+        "--port", type=_port, default=0, help="server port (default 0 = any free port)"
+    )
+    demo.add_argument("--theme", dest="demo_theme", metavar="NAME", help="theme name")
+    demo.add_argument("--lang", dest="demo_lang", type=_lang, metavar="en|ko|ja", help="language")
+
+    token = sub.add_parser(
+        "token",
+        help="manage reference-server tokens",
+        description="Manage reference-server tokens.",
+    )
+    token_sub = token.add_subparsers(dest="token_command", metavar="ACTION")
+    create = token_sub.add_parser(
+        "create",
+        help="create a user (if new) and print a new token",
+        description="Create an agent, supervisor or customer (if new) and print a new token.",
+    )
+    create.add_argument("--role", required=True, choices=["agent", "supervisor", "customer"])
+    create.add_argument("--name", required=True, help="display name (reused if it exists)")
+    create.add_argument(
+        "--db", type=Path, metavar="PATH", help="server database (default: same as 'serve')"
+    )
+
+    login = sub.add_parser(
+        "login",
+        help="save a token for a server in the OS keyring",
+        description=(
+            "Prompt for a token and save it in the OS keyring, or in the plaintext token "
+            'file if config.toml sets credential_store = "file".'
+        ),
+    )
+    login.add_argument("url", metavar="URL", help="server URL or profile name")
+    login.add_argument(
+        "--stdin", action="store_true", help="read the token from standard input (for scripts)"
+    )
+
+    logout = sub.add_parser(
+        "logout",
+        help="forget the saved token for a server",
+        description="Remove the saved token for a server from the keyring and the token file.",
+    )
+    logout.add_argument("url", metavar="URL", help="server URL or profile name")
     return parser
 
 
+# --------------------------------------------------------------------------- shared steps
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    from console.core.config import ConfigError, load_config
+
+    try:
+        return load_config(args.config)
+    except ConfigError as exc:
+        fail(f"{exc}")
+
+
+def _start_logging() -> Path:
+    from console.core.logging_setup import setup_logging
+
+    return setup_logging()
+
+
+def _use_language(cli: str | None, config: Config) -> str:
+    from console.core.i18n import pick_language, set_language
+
+    return set_language(pick_language(cli, config.language))
+
+
+def default_server_db() -> Path:
+    """Where ``serve`` and ``token create`` keep the database unless told otherwise."""
+    from console.core import paths
+
+    return paths.data_dir() / "server" / "agent-console.sqlite3"
+
+
+def _url_for(target: str, config: Config) -> str:
+    if target in config.profiles:
+        return config.profiles[target].url
+    if not target.startswith(("http://", "https://")):
+        known = ", ".join(sorted(config.profiles))
+        fail(f"'{target}' is neither an http(s):// URL nor a profile (known: {known}).")
+    return target.rstrip("/")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from console.core import credentials, paths
+    from console.core.i18n import t
+
+    config = _load_config(args)
+    _start_logging()
+    lang = _use_language(args.lang, config)
+    if args.server:
+        url, backend_kind, readonly = _url_for(args.server, config), "native", args.readonly
+    else:
+        try:
+            profile = config.profile(args.profile)
+        except KeyError as exc:
+            fail(str(exc.args[0]))
+        url, backend_kind, readonly = (
+            profile.url,
+            profile.backend,
+            args.readonly or profile.readonly,
+        )
+
+    app_class = load_part("console.ui.app", "AgentConsoleApp")
+    load_backend = load_part("console.backends", "load_backend")
+
+    found = credentials.resolve_token(url, cli_token=args.token, config=config)
+    token = found.token if found else None
+    if token is None:
+        if not sys.stdin.isatty():
+            fail(t("credentials.missing", url=url))
+        import getpass
+
+        token = getpass.getpass(t("credentials.prompt", url=url)).strip()
+        if not token:
+            fail(t("credentials.missing", url=url))
+        from console.core.logging_setup import register_secret
+
+        register_secret(token)
+
+    try:
+        backend = load_backend(
+            backend_kind, base_url=url, token=token, outbox_path=paths.outbox_file(url, token)
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    app = app_class(backend, config=config, readonly=readonly, theme=args.theme, lang=lang)
+    app.run()
+    return int(getattr(app, "return_code", 0) or 0)
+
+
+def server_settings(args: argparse.Namespace) -> Any:
+    settings_class = load_part("console.server.settings", "ServerSettings")
+    db_path: Path = args.db or default_server_db()
+    data_dir: Path = args.data_dir or db_path.with_name(db_path.stem + "-data")
+    return settings_class(
+        host=args.host,
+        port=args.port,
+        db_path=db_path,
+        data_dir=data_dir,
+        demo=args.demo,
+        smtp_host=args.smtp_host,
+        smtp_port=args.smtp_port,
+        rate_limit=not args.no_rate_limit,
+        log_level=args.log_level,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    serve = load_part("console.server.app", "serve")
+    settings = server_settings(args)
+    _start_logging()
+    if args.host not in ("127.0.0.1", "::1", "localhost"):
+        print(
+            f"agent-console: serving on {args.host} without TLS; put a TLS proxy in front.",
+            file=sys.stderr,
+        )
+    print(
+        f"Reference server on http://{args.host}:{args.port} (database {settings.db_path}).\n"
+        "Create a token with: agent-console token create --role agent --name 'Your Name'"
+        + (f" --db {settings.db_path}" if args.db else ""),
+        file=sys.stderr,
+    )
+    serve(settings)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from console.demo import run_demo
+
+    config = _load_config(args)
+    return run_demo(
+        args.as_role,
+        seed=args.seed,
+        port=args.port,
+        config=config,
+        theme=args.demo_theme or args.theme,
+        lang=args.demo_lang or args.lang,
+    )
+
+
+def cmd_token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.token_command != "create":
+        parser.parse_args(["token", "--help"])
+        return EXIT_USAGE
+    create_token = load_part("console.server.admin", "create_token")
+    db_path: Path = args.db or default_server_db()
+    if args.db is not None and not db_path.exists():
+        fail(
+            f"there is no database at {db_path}. Start 'agent-console serve --db {db_path}' first."
+        )
+    token = create_token(db_path, args.role, args.name)
+    print(token)
+    print(
+        f"Created a {args.role} token for '{args.name}' in {db_path}. "
+        "Keep it secret; use it with --token, AGENT_CONSOLE_TOKEN or 'agent-console login'.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from console.core import credentials
+    from console.core.i18n import t
+
+    config = _load_config(args)
+    _start_logging()
+    _use_language(args.lang, config)
+    url = _url_for(args.url, config)
+    if args.stdin:
+        token = sys.stdin.readline().strip()
+    else:
+        import getpass
+
+        token = getpass.getpass(t("credentials.prompt", url=url)).strip()
+    if not token:
+        fail(t("credentials.empty"))
+    try:
+        stored = credentials.store_token(url, token, config=config)
+    except credentials.CredentialError as exc:
+        fail(str(exc))
+    if stored.where == "file":
+        print(t("credentials.stored_file", url=url, path=stored.location), file=sys.stderr)
+    else:
+        print(t("credentials.stored_keyring", url=url, backend=stored.location))
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    from console.core import credentials
+
+    config = _load_config(args)
+    _start_logging()
+    url = _url_for(args.url, config)
+    if credentials.delete_token(url, config=config):
+        print(f"Forgot the saved token for {url}.")
+        return 0
+    print(f"There was no saved token for {url}.", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    print(f"agent-console: '{args.command or 'console'}' is not built yet.", file=sys.stderr)
-    return 2
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.config is not None:
+        os.environ["AGENT_CONSOLE_CONFIG"] = str(args.config)
+    try:
+        if args.command == "serve":
+            return cmd_serve(args)
+        if args.command == "demo":
+            return cmd_demo(args)
+        if args.command == "token":
+            return cmd_token(args, parser)
+        if args.command == "login":
+            return cmd_login(args)
+        if args.command == "logout":
+            return cmd_logout(args)
+        return cmd_console(args)
+    except NotBuiltError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -77,6 +77,18 @@ def outbox_dir() -> Path:
     return data_dir() / "outbox"
 
 
+def outbox_file(server_url: str, token: str) -> Path:
+    """The persistent outbox of one identity on one server.
+
+    Named by a hash of URL and token, so two agents on one machine never share
+    an outbox and the file name reveals neither.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(f"{server_url.rstrip('/')}\0{token}".encode()).hexdigest()[:20]
+    return outbox_dir() / f"{digest}.outbox"
+
+
 def demo_dir() -> Path:
     """Folder for the demo's reference-server database and attachments."""
     return data_dir() / "demo"

@@ -1,0 +1,205 @@
+"""The command line: help everywhere, one-line errors, tokens and login."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import null
+
+from console.cli import NotBuiltError, build_parser, load_part, main
+from console.core import paths
+from console.core.credentials import SERVICE, resolve_token
+from tests.foundation.test_credentials import MemoryKeyring
+
+COMMANDS = [[], ["serve"], ["demo"], ["token"], ["token", "create"], ["login"], ["logout"]]
+
+
+@pytest.fixture(autouse=True)
+def restore_keyring() -> Iterator[None]:
+    before = keyring.get_keyring()
+    yield
+    keyring.set_keyring(before)
+
+
+def run_cli(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "console", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "console")
+def test_help_exits_zero_for_every_subcommand(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    assert "usage: agent-console" in capsys.readouterr().out
+
+
+def test_help_loads_neither_textual_nor_the_server() -> None:
+    code = (
+        "import sys\nfrom console.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "bad = [m for m in sys.modules if m.startswith(('textual', 'console.server', 'uvicorn', 'httpx'))]\n"
+        "print('LOADED', bad, file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "LOADED []" in out.stderr
+
+
+def test_documented_options_exist() -> None:
+    parser = build_parser()
+    args = parser.parse_args(
+        [
+            "--server",
+            "http://h:1",
+            "--profile",
+            "p",
+            "--token",
+            "x",
+            "--readonly",
+            "--theme",
+            "light",
+            "--lang",
+            "ko",
+        ]
+    )
+    assert (args.server, args.profile, args.token, args.readonly, args.theme, args.lang) == (
+        "http://h:1",
+        "p",
+        "x",
+        True,
+        "light",
+        "ko",
+    )
+    serve = parser.parse_args(
+        ["serve", "--demo", "--db", "x.db", "--smtp-port", "2525", "--no-rate-limit"]
+    )
+    assert (serve.host, serve.port, serve.demo, serve.smtp_port, serve.no_rate_limit) == (
+        "127.0.0.1",
+        8765,
+        True,
+        2525,
+        True,
+    )
+    demo = parser.parse_args(["demo", "--as", "supervisor", "--seed", "7", "--port", "0"])
+    assert (demo.as_role, demo.seed, demo.port) == ("supervisor", 7, 0)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--lang", "fr"])
+
+
+def test_a_missing_part_prints_one_line_and_exits_2() -> None:
+    code = (
+        "import sys\nsys.modules['console.server.app'] = None  # as if issue 4 had not landed\n"
+        "from console.cli import main\nraise SystemExit(main(['serve', '--port', '1']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "agent-console: the reference server is not built yet (issue 4)."
+    assert "Traceback" not in out.stderr
+
+
+def test_load_part_only_calls_a_missing_module_not_built() -> None:
+    with pytest.raises(NotBuiltError, match="not built yet"):
+        load_part("console.no_such_part", "thing")
+    with pytest.raises(NotBuiltError):
+        load_part("console.core.config", "no_such_attribute")
+    assert load_part("console.core.config", "load_config").__name__ == "load_config"
+
+
+def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "dark"\n[sla]\nwarning_seconds = "soon"\n', encoding="utf-8")
+    out = run_cli("--config", str(config), "login", "http://127.0.0.1:1", "--stdin", stdin="tok\n")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert str(config) in lines[0] and "line 3" in lines[0] and "sla.warning_seconds" in lines[0]
+
+
+def test_console_without_a_token_and_without_a_terminal_says_how_to_get_one() -> None:
+    out = run_cli("--server", "http://127.0.0.1:9", stdin="")
+    assert out.returncode == 2
+    assert "agent-console login http://127.0.0.1:9" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_login_stores_in_the_keyring_and_prints_no_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("secret-login-token\n"))
+    assert main(["login", "http://127.0.0.1:8765/", "--stdin"]) == 0
+    assert ring.items == {(SERVICE, "http://127.0.0.1:8765"): "secret-login-token"}
+    out = capsys.readouterr()
+    assert "secret-login-token" not in out.out + out.err
+    assert "keyring" in out.out
+    assert "secret-login-token" not in paths.log_file().read_text(encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["logout", "local"]) == 0
+    assert ring.items == {}
+
+
+def test_login_without_keyring_explains_the_file_opt_in(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keyring.set_keyring(null.Keyring())
+    monkeypatch.setattr(sys, "stdin", io.StringIO("secret-login-token\n"))
+    with pytest.raises(SystemExit) as info:
+        main(["login", "local", "--stdin"])
+    assert info.value.code == 2
+    assert 'credential_store = "file"' in capsys.readouterr().err
+
+
+def test_login_with_file_store_opt_in_warns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keyring.set_keyring(null.Keyring())
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text('credential_store = "file"\n', encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("secret-login-token\n"))
+    assert main(["login", "http://127.0.0.1:8765", "--stdin"]) == 0
+    assert "plain text" in capsys.readouterr().err
+    assert "secret-login-token" not in paths.config_file().read_text(encoding="utf-8")
+    from console.core.config import load_config
+
+    found = resolve_token("http://127.0.0.1:8765", config=load_config(), environ={})
+    assert found is not None and found.source == "file"
+
+
+def test_token_create_prints_a_working_token(tmp_path: Path) -> None:
+    pytest.importorskip("console.server.admin")
+    from console.server import admin
+    from console.server.db import connect
+
+    db = tmp_path / "server.sqlite3"
+    connect(db).close()
+    out = run_cli("token", "create", "--role", "supervisor", "--name", "Sam", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    token = out.stdout.strip()
+    assert len(out.stdout.strip().splitlines()) == 1
+    role_subject = admin.subject_of(db, token)
+    assert role_subject is not None and role_subject[0] == "supervisor"
+
+
+def test_token_create_refuses_a_missing_database(tmp_path: Path) -> None:
+    out = run_cli(
+        "token", "create", "--role", "agent", "--name", "A", "--db", str(tmp_path / "nope.db")
+    )
+    assert out.returncode == 2
+    assert "no database" in out.stderr and "agent-console serve" in out.stderr
