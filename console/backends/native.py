@@ -139,7 +139,18 @@ _DEFAULT_SENTENCES: dict[int, str] = {
 
 
 class NativeBackend(Backend):
-    """Backend for the agent-console reference server (and any server speaking its protocol)."""
+    """Backend for the agent-console reference server (and any server speaking its protocol).
+
+    ``base_url``: ``http(s)://host:port`` (a trailing ``/api/v1`` is accepted).
+    ``outbox_path``: JSON-lines file of the persistent outbox (one per server
+    and user); ``None`` sends directly.  ``timeout``: seconds per request and
+    for the stream handshake.  ``backoff_base``/``backoff_cap``: reconnect and
+    resend delays; the backoff resets after a connection stayed up
+    ``stable_after`` seconds.  ``heartbeat``: ping interval; nothing heard for
+    ``2 * heartbeat + timeout`` seconds means a dead link.  ``resume_after``:
+    stream position to resume from (a ``seq`` saved by an earlier session).
+    ``event_hooks``/``transport`` go to ``httpx.AsyncClient`` (tests, proxies).
+    """
 
     name = "native"
     capabilities: frozenset[Capability] = frozenset(Capability)
