@@ -13,6 +13,7 @@ from console.core.reducers import Area, Change, Delivery
 from console.core.sanitize import ESC_PLACEHOLDER
 from console.core.store import TYPING_TTL, Store
 from console.protocol import models as m
+from tests.core.safety import assert_terminal_safe
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 ME = m.Me(id="ag_me", name="Mina", role="agent", status="online")
@@ -522,3 +523,94 @@ def test_replaying_the_same_events_changes_nothing(
     for e in events:
         assert not store.apply(e, now=at(200))
     assert _snapshot(store) == first
+
+
+hostile_strings = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "\x1b[2J",
+                "\x1b]52;c;ZXZpbA==\x07",
+                "\u202e",
+                "\u200b",
+                "\x9b1m",
+                "\r\n",
+                "\t",
+                "\x00",
+                "[/]",
+                "\U000e0041",
+            ]
+        ),
+        st.characters(),
+    ),
+    min_size=1,
+    max_size=12,
+).map("".join)
+
+
+def _all_strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, msgspec.Struct):
+        return [s for name in value.__struct_fields__ for s in _all_strings(getattr(value, name))]
+    if isinstance(value, list):
+        return [s for v in value for s in _all_strings(v)]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_all_strings(k), *_all_strings(v))]
+    return []
+
+
+@settings(max_examples=60, deadline=None)
+@given(hostile_strings, hostile_strings, hostile_strings)
+def test_no_hostile_character_survives_anywhere_in_the_store(a: str, b: str, c: str) -> None:
+    store = Store(me=m.Me(id="me", name=a, role="agent"))
+    raw_conv = conv(
+        "c1", customer_name=a, customer_email=b, department_name=c, page_url=a, prechat={a: b}
+    )
+    store.apply(event("conversation.created", raw_conv))
+    attachment = m.Attachment(id="at", filename=b, content_type=c, size=1, url=a)
+    store.apply(
+        event(
+            "message.created",
+            msg("m1", 1, body=a + "\n" + b, author_name=c, attachments=[attachment]),
+        )
+    )
+    store.apply(
+        event(
+            "customer.updated",
+            m.Customer(
+                id="cu_c1",
+                name=a,
+                email=b,
+                account={b: c},
+                custom_fields={c: a},
+                tags=[a, b],
+                activity=[m.Activity(at=T0, kind=b, text=c)],
+                created_at=T0,
+            ),
+        )
+    )
+    store.apply(
+        event(
+            "typing",
+            m.TypingEvent(conversation_id="c1", author_kind="customer", author_name=b, typing=True),
+        ),
+        now=T0,
+    )
+    store.apply(
+        event("agent.updated", m.Agent(id="x", name=c, status="online", capacity=3, accepting=True))
+    )
+    store.add_pending("c1", "cl", b, now=T0)
+    store.mark_failed("cl", c)
+
+    entry = store.conversation("c1")
+    assert entry is not None
+    found = [*_all_strings(entry.conversation), entry.last_preview]
+    for stored in store.messages("c1"):
+        found += [*_all_strings(stored.message), stored.error]
+    found += _all_strings(store.customer("cu_c1")) + _all_strings(store.me)
+    found += [t.author_name for t in store.typing("c1", T0)]
+    found += [s for agent in store.agents() for s in _all_strings(agent)]
+    assert found
+    for text in found:
+        assert_terminal_safe(text)
