@@ -50,6 +50,7 @@ Reading::
     store.pending(client_id)                      # StoredMessage | None
     store.typing(conv_id, now)                    # list[TypingState] not yet expired
     store.unread(conv_id)  /  store.total_unread(agent_id=None)
+    store.language_of(conv_id, default="en")      # "en" | "ko" | "ja" from the customer's messages
     store.agents()  /  store.agent(agent_id)
     store.queue_stats()                           # list[m.QueueStats]
     store.customer(customer_id)  /  store.customer_notes(customer_id)
@@ -99,6 +100,7 @@ from console.core.reducers import (
 )
 from console.core.reducers import RECENT_CUSTOMER_MESSAGES as RECENT_CUSTOMER_MESSAGES
 from console.core.sanitize import sanitize_inbound_text, sanitize_single_line
+from console.core.text import guess_language
 from console.protocol import models as m
 
 __all__ = [
@@ -584,6 +586,28 @@ class Store:
         current = _now(now)
         typers = self._typing.get(conversation_id, {})
         return [t for t in typers.values() if t.expires_at > current]
+
+    def language_of(self, conversation_id: str, default: str = "en") -> str:
+        """The customer's language (en/ko/ja) guessed from their latest messages."""
+        transcript = self._transcripts.get(conversation_id)
+        if transcript is not None:
+            seen = 0
+            for index in range(len(transcript) - 1, -1, -1):
+                stored = transcript[index]
+                if not stored.is_customer:
+                    continue
+                lang = guess_language(stored.body)
+                if lang is not None:
+                    return lang
+                seen += 1
+                if seen >= RECENT_CUSTOMER_MESSAGES:
+                    break
+        entry = self._entries.get(conversation_id)
+        if entry is not None and entry.conversation is not None:
+            lang = guess_language(" ".join(entry.conversation.prechat.values()))
+            if lang is not None:
+                return lang
+        return default
 
     def unread(self, conversation_id: str) -> int:
         entry = self._entries.get(conversation_id)

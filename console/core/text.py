@@ -19,10 +19,12 @@ API:
 * :func:`truncate` - cut to at most N cells, adding an ellipsis if cut.
 * :func:`fit` - truncate, then pad with spaces to exactly N cells.
 * :func:`delete_last_grapheme` - what Backspace should leave behind.
+* :func:`guess_language` - "en", "ko" or "ja" from the script of a text (or None).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Final
@@ -31,7 +33,15 @@ from rich.cells import cell_len
 
 from console.core.sanitize import is_extended_pictographic
 
-__all__ = ["ELLIPSIS", "cell_width", "delete_last_grapheme", "fit", "graphemes", "truncate"]
+__all__ = [
+    "ELLIPSIS",
+    "cell_width",
+    "delete_last_grapheme",
+    "fit",
+    "graphemes",
+    "guess_language",
+    "truncate",
+]
 
 ELLIPSIS: Final = "…"
 
@@ -181,3 +191,29 @@ def delete_last_grapheme(text: str) -> str:
     line_start = text.rfind("\n", 0, len(text) - 1) + 1
     clusters = graphemes(text[line_start:])
     return text[: len(text) - len(clusters[-1])]
+
+
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def guess_language(text: str) -> str | None:
+    """Which of en/ko/ja a customer writes, from the script alone.
+
+    Hangul → ``ko``; kana, or kanji without Hangul → ``ja``; otherwise Latin
+    letters → ``en``; no letters at all (emoji, numbers) → ``None``.  Used to
+    pick the language of expectation templates and canned replies; the agent
+    can always override it.
+    """
+    hangul = len(_HANGUL.findall(text))
+    kana = len(_KANA.findall(text))
+    kanji = len(_KANJI.findall(text))
+    if hangul and hangul >= kana + kanji:
+        return "ko"
+    if kana or kanji:
+        return "ja"
+    if _LATIN.search(text):
+        return "en"
+    return None

@@ -614,3 +614,18 @@ def test_no_hostile_character_survives_anywhere_in_the_store(a: str, b: str, c: 
     assert found
     for text in found:
         assert_terminal_safe(text)
+
+
+def test_language_of_follows_the_customers_latest_messages() -> None:
+    store = fresh()
+    assert store.language_of("c1") == "en"
+    assert store.language_of("c1", default="ja") == "ja"
+    store.apply(event("message.created", msg("m1", 1, body="hello")), now=at(1))
+    assert store.language_of("c1") == "en"
+    store.apply(event("message.created", msg("m2", 2, body="안녕하세요")), now=at(2))
+    store.apply(event("message.created", msg("m3", 3, body="👍")), now=at(3))
+    store.apply(event("message.created", msg("m4", 4, kind="agent", body="Hello!")), now=at(4))
+    assert store.language_of("c1") == "ko"
+    other = Store(me=ME)
+    other.upsert_conversation(conv("c9", prechat={"질문": "배송 문의"}))
+    assert other.language_of("c9") == "ko"

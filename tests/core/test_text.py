@@ -132,3 +132,22 @@ def test_truncate_fits_and_is_a_prefix(text: str, width: int) -> None:
 def test_delete_last_grapheme_removes_exactly_one_cluster(text: str) -> None:
     clusters = graphemes(text)
     assert delete_last_grapheme(text) == "".join(clusters[:-1])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Where is my order?", "en"),
+        ("주문이 아직 안 왔어요", "ko"),
+        ("注文がまだ届いていません", "ja"),
+        ("東京", "ja"),
+        ("ｶﾀｶﾅ", "ja"),
+        ("order 1234 환불해 주세요", "ko"),
+        ("👍 123", None),
+        ("", None),
+    ],
+)
+def test_guess_language(text: str, lang: str | None) -> None:
+    from console.core.text import guess_language
+
+    assert guess_language(text) == lang
