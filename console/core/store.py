@@ -355,7 +355,7 @@ class Store:
         for msg in page.items:
             if msg.conversation_id != conversation_id:
                 msg = msgspec.structs.replace(msg, conversation_id=conversation_id)
-            change = change | self._ingest_message(msg, live=not older, now=None)
+            change = change | self._ingest_message(msg, live=not older, now=None, recompute=False)
         transcript.loaded = True
         if not older and not page.has_more:
             transcript.stale = False
@@ -363,8 +363,7 @@ class Store:
             transcript.has_more_before = page.has_more
         else:
             transcript.has_more_after = page.has_more
-        if older:
-            change = change | self._recompute_severity(conversation_id)
+        change = change | self._recompute_severity(conversation_id)
         return change | Change(transcripts=frozenset({conversation_id}))
 
     def load_agents(self, agents: Iterable[m.Agent]) -> Change:
@@ -643,7 +642,9 @@ class Store:
             transcript = self._transcripts[conversation_id] = Transcript(conversation_id)
         return transcript
 
-    def _ingest_message(self, raw: m.Message, *, live: bool, now: datetime | None) -> Change:
+    def _ingest_message(
+        self, raw: m.Message, *, live: bool, now: datetime | None, recompute: bool = True
+    ) -> Change:
         msg = sanitize_model(raw)
         conv_id = msg.conversation_id
         transcript = self._transcript(conv_id)
@@ -671,7 +672,7 @@ class Store:
             change = change | Change(missing=frozenset({conv_id}))
         if msg.author_kind != "system":
             change = change | self._clear_typing(conv_id, msg.author_kind, msg.author_name)
-        if not (live and is_new):
+        if recompute and not (live and is_new):
             change = change | self._recompute_severity(conv_id)
         return change
 
