@@ -194,7 +194,7 @@ class AgentConsoleApp(App[None]):
     # ------------------------------------------------------------------ controller callbacks
     def _controller_changed(self, dirty: frozenset[str], lists: bool) -> None:
         screen = self.agent_screen
-        if screen is not None and screen.is_mounted:
+        if screen is not None and screen.ready:
             self.call_later(screen.apply_changes, dirty, lists)
 
     def _connection_changed(self, state: ConnectionState) -> None:

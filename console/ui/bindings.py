@@ -12,8 +12,13 @@ Key choices (measured with Textual 8.2.8's xterm parser):
 
 * ``alt+1`` arrives as ``¡`` (``inverted_exclamation_mark``) from xterm-like
   terminals and tmux (the parser maps ``ESC 1`` to the macOS Option
-  character), so the pane keys list both names and are ``priority`` bindings,
-  otherwise the composer would type the character.
+  character), so the pane keys list both names.  Textual drops bindings for
+  printable keys while a text input has focus (``Screen._binding_chain`` asks
+  ``check_consume_key``), even priority ones, so over xterm/tmux ``alt+N``
+  works only outside the composer; ``alt+left/right`` and jump mode
+  (``ctrl+o`` then the pane number) work everywhere.
+* ``f6``/``f7`` are select-line/select-all in ``TextArea``; the expectation
+  keys are priority bindings so they win while typing.
 * ``ctrl+left/right`` are word moves in the composer (``TextArea``), so pane
   cycling uses ``alt+left/right`` (CSI ``1;3D``/``1;3C``, parsed correctly).
 * Function keys reach the app through ssh/tmux (``f5`` = ``CSI 15~``) and the
@@ -116,6 +121,7 @@ SPECS: tuple[BindingSpec, ...] = (
         "f5",
         "expect_researching",
         "Researching",
+        priority=True,  # the composer (TextArea) binds f6/f7 to select line/all
         help="Send 'researching, one moment' and start the promise timer.",
     ),
     BindingSpec(
@@ -123,6 +129,7 @@ SPECS: tuple[BindingSpec, ...] = (
         "f6",
         "expect_colleague",
         "Colleague",
+        priority=True,  # the composer (TextArea) binds f6/f7 to select line/all
         help="Send 'checking with a colleague' and start the promise timer.",
     ),
     BindingSpec(
@@ -130,6 +137,7 @@ SPECS: tuple[BindingSpec, ...] = (
         "f7",
         "expect_minutes",
         "~N min",
+        priority=True,  # the composer (TextArea) binds f6/f7 to select line/all
         help="Send 'about N minutes' and start the promise timer.",
     ),
     BindingSpec(

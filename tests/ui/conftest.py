@@ -105,3 +105,12 @@ def department(server: RefServer) -> str:
 
 def make_app(backend: NativeBackend, **kwargs: Any) -> AgentConsoleApp:
     return AgentConsoleApp(backend, **kwargs)
+
+
+def agent_http(server: RefServer, name: str) -> httpx.Client:
+    """A REST client for an existing agent (fresh token)."""
+    return httpx.Client(
+        base_url=server.api,
+        headers={"Authorization": f"Bearer {server.token('agent', name)}"},
+        timeout=10.0,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.fixtures.reference_server import RefServer
-from tests.ui.conftest import Customer, agent_backend, department, make_app, wait_for
+from tests.ui.conftest import Customer, agent_backend, agent_http, department, make_app, wait_for
 
 
 async def test_a_new_chat_opens_a_pane_and_the_reply_reaches_the_customer(
@@ -51,3 +51,256 @@ async def test_a_new_chat_opens_a_pane_and_the_reply_reaches_the_customer(
         assert pane.composer.text == ""
         bodies = [m["body"] for m in await asyncio.to_thread(customer.messages)]
         assert bodies.count("Sorry to hear that, checking now") == 1
+
+
+async def test_canned_reply_fills_placeholders_and_unknown_ones_are_refused(
+    ref_server: RefServer,
+) -> None:
+    """Palette (ctrl+f) inserts a reply with {customer.first_name}/{agent.name} filled;
+    a reply with an unknown placeholder is refused with a notification and never sent."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana Lee", department=dept)
+    http = agent_http(ref_server, "Ana Lee")
+    r = http.post(
+        "/canned-replies",
+        json={
+            "title": "Zebra greeting",
+            "shortcut": "zeb",
+            "body": "Hi {customer.first_name}, {agent.name} here.",
+        },
+    )
+    assert r.status_code == 201, r.text
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        customer = Customer(ref_server, "Mina Park")
+        await asyncio.to_thread(customer.start, dept, "hello")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(
+            pilot, lambda: screen.grid.panes and screen.canned_replies, what="pane and replies"
+        )
+        pane = screen.grid.panes[0]
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: app.screen.id == "canned-palette", what="canned palette")
+        await pilot.press(*"zebra")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: pane.composer.text == "Hi Mina, Ana Lee here.", what="filled reply"
+        )
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: any(
+                i.body == "Hi Mina, Ana Lee here." and i.delivery == "sent"
+                for i in pane.transcript.items()
+            ),
+            what="canned reply sent",
+        )
+        # An unknown placeholder: refused, highlighted, not sent.
+        await pilot.press(*"Your order {order.number} is on its way")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert pane.composer.text == "Your order {order.number} is on its way"
+        assert pane.composer.selected_text == "{order.number}"
+        notes = [n.message for n in app._notifications]
+        assert any("{order.number}" in text for text in notes)
+        bodies = [m["body"] for m in await asyncio.to_thread(customer.messages)]
+        assert not any("order.number" in b for b in bodies)
+
+
+async def test_expectation_key_sends_template_and_alerts_before_the_promise_runs_out(
+    ref_server: RefServer,
+) -> None:
+    """F5 sends 'researching' and starts a 2-minute countdown; moving the injected clock
+    into the warning window raises an alert and F8 sends the follow-up."""
+    from datetime import UTC, datetime, timedelta
+
+    from console.core import expectations
+
+    now = [datetime.now(UTC)]
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    app = make_app(backend, clock=lambda: now[0])
+    template = expectations.template("researching")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        customer = Customer(ref_server, "Tom Baker")
+        await asyncio.to_thread(customer.start, dept, "where is my refund")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.grid.panes, what="pane")
+        pane = screen.grid.panes[0]
+        await pilot.press("f5")
+        cid = pane.conversation_id
+        await wait_for(pilot, lambda: app.controller.promises.get(cid) is not None, what="promise")
+        assert "⌛" in pane.header().plain
+        await wait_for(
+            pilot,
+            lambda: (
+                template.text("en")
+                in [i.body for i in pane.transcript.items() if i.delivery == "sent"]
+            ),
+            what="template sent",
+        )
+        now[0] += timedelta(seconds=100)  # 20 s left of 2 minutes: inside the warning window
+        await wait_for(pilot, lambda: cid in app.controller.alerted, what="promise alert")
+        assert any("f8" in n.message.lower() for n in app._notifications)
+        await pilot.press("f8")
+        follow_up = template.follow_up_text("en")
+        await wait_for(
+            pilot,
+            lambda: follow_up in [m["body"] for m in customer.messages()],
+            what="follow-up at the customer",
+        )
+        timer = app.controller.promises.get(cid)
+        assert timer is not None and timer.follow_ups_sent == 1
+        assert cid not in app.controller.alerted
+
+
+async def test_sidebar_note_is_saved_and_shown(ref_server: RefServer) -> None:
+    """ctrl+r focuses the note input; Enter saves the note on the server and lists it."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        customer = Customer(ref_server, "Rei Sato", "rei@example.com")
+        await asyncio.to_thread(customer.start, dept, "hi")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.sidebar.customer_id == customer.id, what="sidebar")
+        await pilot.press("ctrl+r")
+        await pilot.press(*"Prefers e-mail")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                [n.body for n in app.controller.store.customer_notes(customer.id)]
+                == ["Prefers e-mail"]
+            ),
+            what="note in the store",
+        )
+        http = agent_http(ref_server, "Ana")
+        notes = http.get(f"/customers/{customer.id}/notes").json()
+        assert [n["body"] for n in notes] == ["Prefers e-mail"]
+        await pilot.pause(0.1)
+        assert "Prefers e-mail" in screen.sidebar.query_one("#customer").render().plain  # type: ignore[union-attr]
+
+
+async def test_accept_from_queue_up_to_capacity(ref_server: RefServer) -> None:
+    """Away agent with capacity 2 and three queued chats: F9 twice takes two, the third is refused."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept, capacity=2, status="away")
+    customers = [Customer(ref_server, f"Queued {n}") for n in range(3)]
+    for number, customer in enumerate(customers):
+        await asyncio.to_thread(customer.start, dept, f"question {number}")
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: len(app.controller.queued()) == 3, what="three queued")
+        assert screen.queue_panel.queue_list.option_count == 3
+        first = app.controller.queued()[0].id
+        assert first == customers[0].conversation_id  # longest wait first
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: len(app.controller.pane_order) == 1, what="first accepted")
+        assert app.controller.pane_order == [first]
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: len(app.controller.pane_order) == 2, what="second accepted")
+        await pilot.press("f9")
+        await pilot.pause(0.3)
+        assert len(app.controller.pane_order) == 2
+        assert any("2 of 2" in n.message for n in app._notifications)
+        http = agent_http(ref_server, "Ana")
+        third = http.get(f"/conversations/{customers[2].conversation_id}").json()
+        assert third["state"] == "queued"
+        await wait_for(
+            pilot, lambda: screen.queue_panel.queue_list.option_count == 1, what="queue shrinks"
+        )
+
+
+async def test_focus_keys_jump_and_maximize(ref_server: RefServer) -> None:
+    """alt+N, alt+right and jump mode (ctrl+o, 2) move between panes; F4 maximizes/restores;
+    the ™ that alt+2 becomes over xterm/tmux works when focus is outside the composer."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    app = make_app(backend)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        for name in ("One", "Two"):
+            await asyncio.to_thread(Customer(ref_server, name).start, dept, "hi")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: len(screen.grid.panes) == 2, what="two panes")
+        first, second = screen.grid.panes
+        await wait_for(pilot, lambda: app.focused is first.composer, what="first pane focused")
+        await pilot.press("alt+2")
+        await pilot.pause()
+        assert screen.grid.active_id == second.conversation_id
+        assert app.focused is second.composer
+        await pilot.press("alt+right")
+        await pilot.pause()
+        assert app.focused is first.composer
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "JumpOverlay", what="overlay")
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.focused is second.composer
+        first.transcript.focus()
+        await pilot.pause()
+        await pilot.press("trade_mark_sign")
+        await pilot.pause()
+        assert app.focused is second.composer
+        await pilot.press("f4")
+        await pilot.pause()
+        assert screen.grid.maximized
+        assert first.has_class("-hidden") and not second.has_class("-hidden")
+        await pilot.press("alt+left")
+        await pilot.pause()
+        assert screen.grid.active_id == first.conversation_id and second.has_class("-hidden")
+        await pilot.press("f4")
+        await pilot.pause()
+        assert not first.has_class("-hidden") and not second.has_class("-hidden")
+
+
+async def test_connection_indicator_follows_server_stop_and_recovery(ref_server: RefServer) -> None:
+    """Killing the server shows 'reconnecting'; restarting it brings 'connected' back and
+    a message sent while it was down arrives."""
+    from console.backends.base import ConnectionPhase
+
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        customer = Customer(ref_server, "Kim")
+        await asyncio.to_thread(customer.start, dept, "hi")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.grid.panes, what="pane")
+        indicator = screen.status_bar.indicator
+        assert indicator.state.phase is ConnectionPhase.CONNECTED
+        await asyncio.to_thread(ref_server.stop)
+        await wait_for(
+            pilot,
+            lambda: (
+                indicator.state.phase in (ConnectionPhase.RECONNECTING, ConnectionPhase.OFFLINE)
+            ),
+            what="reconnecting indicator",
+        )
+        assert "reconnect" in indicator.render().plain or "offline" in indicator.render().plain
+        await asyncio.to_thread(ref_server.start)
+        await wait_for(
+            pilot,
+            lambda: indicator.state.phase is ConnectionPhase.CONNECTED,
+            timeout=45,
+            what="connected again",
+        )
+        await asyncio.to_thread(customer.say, "are you there?")
+        pane = screen.grid.panes[0]
+        await wait_for(
+            pilot,
+            lambda: "are you there?" in [i.body for i in pane.transcript.items()],
+            what="message after recovery",
+        )

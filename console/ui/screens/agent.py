@@ -8,6 +8,7 @@ notifications whose text is the backend's sentence, shown as plain text.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, OptionList, Static
@@ -206,6 +208,9 @@ class AgentScreen(Screen[None]):
         self.controller = controller
         self.settings = settings
         self.canned_replies: list[m.CannedReply] = []
+        self._apply_lock = asyncio.Lock()
+        self.ready = False
+        """True once the whole tree is composed and the first state was applied."""
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -245,9 +250,14 @@ class AgentScreen(Screen[None]):
         self.set_interval(1.0, self.tick)
         self.status_bar.indicator.state = self.controller.backend.connection
         self._update_narrow()
-        # Whatever the controller loaded before this screen existed.
-        self.call_after_refresh(self.apply_changes, frozenset(self.controller.pane_order), True)
+        # Whatever the controller loaded before this screen existed; from then on
+        # the app forwards every flush (see ``ready``).
+        self.call_after_refresh(self._first_apply)
         self.load_canned_replies()
+
+    async def _first_apply(self) -> None:
+        self.ready = True
+        await self.apply_changes(frozenset(self.controller.pane_order), True)
 
     def on_resize(self) -> None:
         self._update_narrow()
@@ -257,6 +267,8 @@ class AgentScreen(Screen[None]):
 
     def tick(self) -> None:
         """Once a second: timers, colours, promise alerts."""
+        if not self.ready or not self.app._running:
+            return
         self.grid.tick()
         self._refresh_queue()
         for conversation_id in self.controller.due_promises():
@@ -282,6 +294,15 @@ class AgentScreen(Screen[None]):
 
     # ------------------------------------------------------------------ refresh from controller
     async def apply_changes(self, dirty: frozenset[str], lists: bool) -> None:
+        """Redraw what the controller reports as changed (serialized: mounts are awaited)."""
+        async with self._apply_lock:
+            try:
+                await self._apply_changes(dirty, lists)
+            except NoMatches:  # the screen is being torn down (app exit)
+                if self.app._running:  # private: no public "shutting down" flag in Textual 8
+                    raise
+
+    async def _apply_changes(self, dirty: frozenset[str], lists: bool) -> None:
         controller = self.controller
         grid = self.grid
         if lists or any(

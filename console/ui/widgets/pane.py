@@ -226,6 +226,8 @@ class ChatPane(Vertical):
 
     def refresh_messages(self) -> None:
         """Bring the transcript in line with the store (cheap when nothing changed)."""
+        if not self.is_mounted:
+            return
         transcript = self.controller.store.transcript(self.conversation_id)
         if transcript.revision == self._revision:
             return
@@ -298,6 +300,8 @@ class ChatPane(Vertical):
 
     def tick(self) -> None:
         """Refresh timers and colours (once a second)."""
+        if not self.is_mounted:
+            return
         entry = self.entry
         if entry is not None:
             waited = wait_seconds(entry, self.controller.clock())
@@ -305,4 +309,5 @@ class ChatPane(Vertical):
             self.set_class(level == "warning", "-warning")
             self.set_class(level == "critical", "-critical")
             self.set_class(entry.severity > 0, "-trigger")
-        self.query_one(PaneHeader).refresh()
+        for header in self.query(PaneHeader):
+            header.refresh()
