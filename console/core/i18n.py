@@ -140,10 +140,16 @@ def pick_language(
     return locale_language(environ)
 
 
-def set_language(lang: str) -> str:
-    """Make ``lang`` active (unsupported values fall back to English); returns the active one."""
+def set_language(lang: str | None) -> str:
+    """Make ``lang`` active and return it.
+
+    ``"auto"`` or None picks from the locale; unsupported values fall back to English.
+    """
     global _active
-    _active = normalize_language(lang) or FALLBACK
+    if lang is None or lang == "auto":
+        _active = locale_language()
+    else:
+        _active = normalize_language(lang) or FALLBACK
     return _active
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from textual.app import App
 from textual.color import Color, ColorParseError
@@ -155,14 +155,21 @@ def load_theme_files(user_dir: Path | None = None) -> tuple[list[Theme], list[Th
     return list(themes.values()), errors
 
 
-def load_themes(user_dir: Path | None = None) -> tuple[list[Theme], list[str]]:
+class ThemeLoadResult(NamedTuple):
+    """``(themes, errors)``; unpack it or use the attributes."""
+
+    themes: list[Theme]
+    errors: list[str]
+
+
+def load_themes(user_dir: Path | None = None) -> ThemeLoadResult:
     """Shipped themes, then the user's (``user_dir``, default ``<config dir>/themes``).
 
     Returns the themes that loaded (a later one with the same name replaces an
     earlier one) and one sentence per file that did not.
     """
     themes, errors = load_theme_files(user_dir)
-    return themes, [str(error) for error in errors]
+    return ThemeLoadResult(themes, [str(error) for error in errors])
 
 
 def register_themes(

@@ -117,3 +117,12 @@ def test_language_choice_order(
     cli: str | None, configured: str | None, env: dict[str, str], expected: str
 ) -> None:
     assert pick_language(cli, configured, env) == expected
+
+
+def test_set_language_auto_uses_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    assert set_language("auto") == "ja"
+    assert set_language(None) == "ja"
+    assert set_language("xx") == "en"
