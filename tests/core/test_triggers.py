@@ -38,10 +38,13 @@ TRIGGERS: list[tuple[str, int, set[Category]]] = [
     ("Where is my order???", 1, {C.PUNCTUATION}),
     ("Answer me!!!", 1, {C.PUNCTUATION}),
     ("WHY IS NOBODY ANSWERING", 2, {C.SHOUTING}),
+    ("I've been waiting for 2 hours for a reply", 1, {C.FRUSTRATION}),
     ("I am angry and I will cancel my account", 3, {C.ANGER, C.CHURN}),
     # Korean
     ("배송이 아직도 안 왔어요. 진짜 짜증나네요.", 1, {C.FRUSTRATION}),
     ("너무 답답해서 연락드렸습니다", 1, {C.FRUSTRATION}),
+    ("언제까지 기다려야 돼요?", 1, {C.FRUSTRATION}),
+    ("이건 좀 너무하네요", 1, {C.FRUSTRATION}),
     ("어이없네요 정말", 1, {C.FRUSTRATION}),
     ("지금 장난하세요?", 2, {C.ANGER}),
     ("너무 화나요", 2, {C.ANGER}),
@@ -58,6 +61,9 @@ TRIGGERS: list[tuple[str, int, set[Category]]] = [
     ("対応が最悪です", 2, {C.ANGER}),
     ("いい加減にしてください！！", 2, {C.ANGER, C.PUNCTUATION}),
     ("何度も同じことを説明しています", 1, {C.FRUSTRATION}),
+    ("いつまで待たせるんですか", 1, {C.FRUSTRATION}),
+    ("対応が遅すぎます", 1, {C.FRUSTRATION}),
+    ("1時間も待たされています", 1, {C.FRUSTRATION}),
     ("解約したいです", 2, {C.CHURN}),
     ("返金してください", 2, {C.CHURN}),
     ("責任者を出してください", 3, {C.ESCALATION}),
@@ -84,6 +90,8 @@ CALM: list[str] = [
     "ありがとうございます。助かりました。",
     "注文番号を教えていただけますか？",
     "明日届く予定です",
+    "お待たせしました",  # "sorry to keep you waiting": only 待たせる/待たされ count
+    "I was waiting for the bus when it arrived, thanks",
     "了解です！",
 ]
 
