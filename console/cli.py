@@ -255,7 +255,12 @@ def _url_for(target: str, config: Config) -> str:
 # --------------------------------------------------------------------------- commands
 
 
-def cmd_console(args: argparse.Namespace) -> int:
+def prepare_console(args: argparse.Namespace, *, interactive: bool | None = None) -> Any:
+    """Config, logging, language, server, token and backend → the console app (not started).
+
+    ``interactive`` (default: stdin is a terminal) allows the hidden token prompt
+    when no token was found.
+    """
     from console.core import credentials, paths
     from console.core.i18n import t
 
@@ -269,11 +274,8 @@ def cmd_console(args: argparse.Namespace) -> int:
             profile = config.profile(args.profile)
         except KeyError as exc:
             fail(str(exc.args[0]))
-        url, backend_kind, readonly = (
-            profile.url,
-            profile.backend,
-            args.readonly or profile.readonly,
-        )
+        url, backend_kind = profile.url, profile.backend
+        readonly = args.readonly or profile.readonly
 
     app_class = load_part("console.ui.app", "AgentConsoleApp")
     load_backend = load_part("console.backends", "load_backend")
@@ -281,7 +283,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     found = credentials.resolve_token(url, cli_token=args.token, config=config)
     token = found.token if found else None
     if token is None:
-        if not sys.stdin.isatty():
+        if not (sys.stdin.isatty() if interactive is None else interactive):
             fail(t("credentials.missing", url=url))
         import getpass
 
@@ -298,7 +300,11 @@ def cmd_console(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         fail(str(exc))
-    app = app_class(backend, config=config, readonly=readonly, theme=args.theme, lang=lang)
+    return app_class(backend, config=config, readonly=readonly, theme=args.theme, lang=lang)
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    app = prepare_console(args)
     app.run()
     return int(getattr(app, "return_code", 0) or 0)
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
 from keyring.backends import null
 
 from console.cli import NotBuiltError, build_parser, load_part, main
-from console.core import paths
+from console.core import i18n, paths
 from console.core.credentials import SERVICE, resolve_token
 from tests.foundation.test_credentials import MemoryKeyring
 
@@ -203,3 +206,50 @@ def test_token_create_refuses_a_missing_database(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "no database" in out.stderr and "agent-console serve" in out.stderr
+
+
+def console_args(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(list(argv))
+
+
+async def test_console_connects_with_the_env_token_to_the_real_server(
+    ref_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.cli import prepare_console
+
+    monkeypatch.setenv("AGENT_CONSOLE_TOKEN", ref_server.token("agent", "Env Agent"))
+    app = prepare_console(
+        console_args("--server", ref_server.url, "--theme", "light", "--lang", "ja")
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and app.backend.connection.phase != "connected":
+            await pilot.pause(0.1)
+        assert app.backend.connection.phase == "connected"
+        assert app.theme == "light"
+        assert i18n.get_language() == "ja"
+        await pilot.press("ctrl+q")
+
+
+async def test_console_uses_the_keyring_token_and_profile_readonly(
+    ref_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.cli import prepare_console
+    from console.core.credentials import store_token
+
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    store_token(ref_server.url, ref_server.token("agent", "Ring Agent"))
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text(
+        f'default_profile = "ref"\n[profiles]\nref = {{ url = "{ref_server.url}", readonly = true }}\n',
+        encoding="utf-8",
+    )
+    app = prepare_console(console_args(), interactive=False)
+    assert app.readonly is True
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and app.backend.connection.phase != "connected":
+            await pilot.pause(0.1)
+        assert app.backend.connection.phase == "connected"
+        await pilot.press("ctrl+q")
