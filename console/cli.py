@@ -346,17 +346,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from console.demo import run_demo
+    from console.demo import DemoError, run_demo
 
     config = _load_config(args)
-    return run_demo(
-        args.as_role,
-        seed=args.seed,
-        port=args.port,
-        config=config,
-        theme=args.demo_theme or args.theme,
-        lang=args.demo_lang or args.lang,
-    )
+    try:
+        return run_demo(
+            args.as_role,
+            seed=args.seed,
+            port=args.port,
+            config=config,
+            theme=args.demo_theme or args.theme,
+            lang=args.demo_lang or args.lang,
+        )
+    except DemoError as exc:
+        fail(str(exc))
 
 
 def cmd_token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -56,6 +56,10 @@ def demo_agent_name() -> str:
         return FALLBACK_AGENT_NAME
 
 
+class DemoError(Exception):
+    """The demo could not start; the message says why and what to try."""
+
+
 class DemoStack:
     """Reference server + token + simulator, started and stopped together.
 
@@ -124,7 +128,14 @@ class DemoStack:
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
+        try:
+            sock.bind(("127.0.0.1", self.port))
+        except OSError as exc:
+            sock.close()
+            raise DemoError(
+                f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror}); "
+                "pick another --port or use --port 0 for any free port."
+            ) from None
         port = sock.getsockname()[1]
         settings = settings_class(
             host="127.0.0.1",
@@ -154,9 +165,7 @@ class DemoStack:
         deadline = time.monotonic() + START_TIMEOUT
         while not self._server.started:
             if not self._server_thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "The demo server did not start; see the log file for the reason."
-                )
+                raise DemoError("the demo server did not start; the log file says why.")
             time.sleep(0.02)
         quiet_terminal_handlers()
         self.url = f"http://127.0.0.1:{port}"

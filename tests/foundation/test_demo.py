@@ -89,3 +89,18 @@ async def test_placeholder_is_translated_and_cycles_themes() -> None:
         assert app.return_code == 0
     finally:
         set_language(before)
+
+
+def test_demo_on_a_busy_port_is_a_clear_error() -> None:
+    pytest.importorskip("console.server.app")
+    import socket
+
+    from console.demo import DemoError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(DemoError, match="--port 0"):
+            with DemoStack(port=port, simulate=False):
+                pass

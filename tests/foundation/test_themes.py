@@ -117,3 +117,26 @@ async def test_textual_builtin_theme_names_still_work(tmp_path: Path) -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
         assert app.theme == "nord" and app.messages == []
+
+
+def _luminance(hex_color: str) -> float:
+    from textual.color import Color
+
+    color = Color.parse(hex_color)
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
+
+
+def test_high_contrast_theme_meets_wcag_aaa_against_its_background() -> None:
+    theme = theme_from_toml(REPO_THEMES / "high-contrast.toml")
+    assert theme.background is not None
+    background = _luminance(theme.background)
+    for field in ("foreground", "primary", "secondary", "accent", "warning", "error", "success"):
+        value = getattr(theme, field)
+        lighter, darker = sorted((_luminance(value), background), reverse=True)
+        ratio = (lighter + 0.05) / (darker + 0.05)
+        assert ratio >= 7.0, f"{field} {value} has contrast {ratio:.2f}"
