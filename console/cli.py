@@ -362,10 +362,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         fail(str(exc))
 
 
-def cmd_token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def cmd_token(args: argparse.Namespace) -> int:
     if args.token_command != "create":
-        parser.parse_args(["token", "--help"])
-        return EXIT_USAGE
+        fail("say what to do with tokens, e.g. 'agent-console token create --help'.")
     create_token = load_part("console.server.admin", "create_token")
     db_path: Path = args.db or default_server_db()
     if args.db is not None and not db_path.exists():
@@ -433,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return cmd_demo(args)
         if args.command == "token":
-            return cmd_token(args, parser)
+            return cmd_token(args)
         if args.command == "login":
             return cmd_login(args)
         if args.command == "logout":
