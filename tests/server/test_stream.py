@@ -70,6 +70,13 @@ async def test_bad_token_is_refused_in_handshake(server: RefServer) -> None:
     assert info.value.response.status_code == 401
 
 
+async def test_token_in_query_string(server: RefServer) -> None:
+    """Clients that cannot set headers pass the token as ?token=."""
+    a = agent(server)
+    async with connect(f"{server.ws_url}?token={token_of(a)}", open_timeout=5) as ws:
+        assert (await hello(ws, None))["role"] == "agent"
+
+
 async def test_live_events_are_filtered_per_role(server: RefServer) -> None:
     """Agents see everything; a customer sees only its own chat's public events."""
     a = agent(server)
