@@ -253,3 +253,40 @@ async def test_console_uses_the_keyring_token_and_profile_readonly(
             await pilot.pause(0.1)
         assert app.backend.connection.phase == "connected"
         await pilot.press("ctrl+q")
+
+
+def test_serve_and_token_create_work_together(tmp_path: Path) -> None:
+    pytest.importorskip("console.server.app")
+    import httpx
+
+    from tests.fixtures.reference_server import free_port
+
+    port = free_port()
+    db = tmp_path / "cli.sqlite3"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "console", "serve", "--port", str(port), "--db", str(db), "--demo"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        health = None
+        while health is None and time.monotonic() < deadline:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health")
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health is not None and health.status_code == 200, proc.stderr
+        created = run_cli(
+            "token", "create", "--role", "agent", "--name", "Cli Agent", "--db", str(db)
+        )
+        assert created.returncode == 0, created.stderr
+        headers = {"Authorization": f"Bearer {created.stdout.strip()}"}
+        response = httpx.get(f"http://127.0.0.1:{port}/api/v1/departments", headers=headers)
+        assert response.status_code == 200
+        assert {d["name"] for d in response.json()} >= {"Billing", "Sales"}
+        assert (tmp_path / "cli-data").is_dir()  # attachments beside --db
+    finally:
+        proc.terminate()
+        proc.wait(10)
