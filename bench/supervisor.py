@@ -236,7 +236,7 @@ async def run(
         screen = app.screen_ref
         assert screen is not None
         await pilot.pause(0.5)
-        screen.refresh_now()
+        screen.refresh_now(force=True)
         await pilot.pause(0.2)
         screen.view = view
         await pilot.pause(0.2)

@@ -177,5 +177,5 @@ async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], what: str) 
 async def settle(pilot: Pilot[Any], screen: SupervisorScreen) -> None:
     """Let queued events and workers land, then force one refresh tick."""
     await pilot.pause(0.2)
-    screen.refresh_now()
+    screen.refresh_now(force=True)
     await pilot.pause()

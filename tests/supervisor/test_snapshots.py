@@ -20,7 +20,7 @@ THEMES = ["textual-dark", "textual-light"]
 async def _settle(pilot: Any) -> None:
     await pilot.pause()
     screen = pilot.app.screen
-    screen.refresh_now()
+    screen.refresh_now(force=True)
     await pilot.pause()
 
 

@@ -178,6 +178,7 @@ class SupervisorScreen(Screen[None]):
         self._filter_dirty = False
         self._last_poll = 0.0
         self._poll_due: float | None = None
+        self._summary_dirty = False
         self._store_unsubscribe: Callable[[], None] | None = None
         self._watched_dirty: set[str] = set()
 
@@ -413,11 +414,17 @@ class SupervisorScreen(Screen[None]):
             log.info("supervisor poll failed: %s", exc)
 
     # ------------------------------------------------------------------ refresh
-    def refresh_now(self) -> None:
-        """Timer body: push what changed since the last tick into the widgets."""
+    def refresh_now(self, *, force: bool = False) -> None:
+        """Timer body: push what changed since the last tick into the widgets.
+
+        Conversation rows follow at ``refresh_hz``; the summaries (departments,
+        agents, traffic, alerts) at most once a second - they are aggregates,
+        and re-rendering 40 agent rows five times a second was the largest
+        cost in ``bench/supervisor.py``.  ``force`` refreshes everything now.
+        """
         now = self.clock()
         second = int(time.monotonic())
-        new_second = second != self._last_second
+        new_second = force or second != self._last_second
         if new_second:
             self._last_second = second
             mono = time.monotonic()
@@ -433,6 +440,10 @@ class SupervisorScreen(Screen[None]):
             return
         self.ticks += 1
         changes = dash.take_changes()
+        self._summary_dirty = self._summary_dirty or bool(
+            changes.departments or changes.agents or changes.traffic
+        )
+        summaries = new_second or (self._summary_dirty and not self.departments_table.row_count)
         table = self.conversations_table
         if self._filter_dirty:
             self._filter_dirty = False
@@ -443,13 +454,11 @@ class SupervisorScreen(Screen[None]):
             table.apply(dash, changes.conversations, now)
         if new_second:
             table.refresh_waits(dash, now)
-        if changes.departments or new_second:
+        if summaries:
+            self._summary_dirty = False
             self.departments_table.apply(dash.departments(now))
-        if changes.agents or new_second:
             self.agents_table.apply(dash.agents(now))
-        if changes.traffic or new_second:
             self.traffic_panel.show(dash.traffic(now))
-        if changes or new_second:
             alerts = dash.alerts(now)
             self.alerts_panel.show(alerts)
             self.bar.show_state(alerts=len(alerts))

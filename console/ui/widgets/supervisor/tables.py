@@ -35,14 +35,11 @@ from console.ui.widgets.supervisor.cells import (
 
 def same_cells(a: tuple[Text, ...], b: tuple[Text, ...]) -> bool:
     """Equal as shown: ``Text.__eq__`` ignores the base style, so compare it too."""
-    return len(a) == len(b) and all(
-        x.plain == y.plain and x.style == y.style and x.spans == y.spans
-        for x, y in zip(a, b, strict=True)
-    )
+    return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _same(x: Text, y: Text) -> bool:
-    return x.plain == y.plain and x.style == y.style and x.spans == y.spans
+    return x.plain == y.plain and (x.style is y.style or x.style == y.style) and x.spans == y.spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +67,8 @@ class LiveTable(DataTable[Text]):
             show_row_labels=False,
         )
         self._shown: dict[str, tuple[Text, ...]] = {}
+        self._palette: Palette | None = None
+        self._palette_key: tuple[str | None, ...] = ()
         self.cell_updates = 0
         """Count of ``update_cell`` calls (tests check rows change in place)."""
         self.rows_added = 0
@@ -83,7 +82,13 @@ class LiveTable(DataTable[Text]):
 
     @property
     def palette(self) -> Palette:
-        return Palette(self.app.theme_variables)
+        """Styles for the current theme (rebuilt only when the theme changes)."""
+        variables = self.app.theme_variables
+        key = (variables.get("error"), variables.get("warning"), variables.get("success"))
+        if self._palette is None or self._palette_key != key:
+            self._palette = Palette(variables)
+            self._palette_key = key
+        return self._palette
 
     def upsert(self, key: str, cells: tuple[Text, ...]) -> bool:
         """Show ``cells`` for row ``key``; returns True when the row is new."""
@@ -290,12 +295,17 @@ class ConversationTable(LiveTable):
     def resort(self, dashboard: Dashboard, now: datetime, *, keep_cursor: bool = True) -> None:
         """Order rows by ``self.order``; the highlighted conversation keeps the cursor."""
         keep = self.highlighted_key() if keep_cursor else None
-        rank = {cid: i for i, cid in enumerate(dashboard.sorted_ids(self.order, now, self._shown))}
-        self.sort(
-            "customer",
-            key=lambda value: rank.get(getattr(value, "row_id", ""), len(rank)),
-        )
-        self.sorts += 1
+        wanted = dashboard.sorted_ids(self.order, now, self._shown)
+        # Already in order: a sort would only invalidate the render caches.
+        if wanted != self.visible_order():
+            rank = {cid: i for i, cid in enumerate(wanted)}
+            self.sort(
+                "customer",
+                key=lambda value: rank.get(getattr(value, "row_id", ""), len(rank)),
+            )
+            self.sorts += 1
+        elif keep_cursor:
+            return
         if keep is not None and keep in self._shown:
             self.move_cursor(row=self.get_row_index(keep), scroll=False)
         elif self.row_count:

@@ -151,15 +151,16 @@ class WatchGrid(Container):
     def compose(self) -> ComposeResult:
         yield Static(Content(t("supervisor.watch.empty")), id="watch-empty", markup=False)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._panes: dict[str, WatchPane] = {}  # in opening order; no DOM query per event
+
     @property
     def panes(self) -> list[WatchPane]:
-        return list(self.query(WatchPane))
+        return list(self._panes.values())
 
     def pane(self, conversation_id: str) -> WatchPane | None:
-        for pane in self.panes:
-            if pane.conversation_id == conversation_id:
-                return pane
-        return None
+        return self._panes.get(conversation_id)
 
     def _relayout(self, count: int) -> None:
         columns = {0: 1, 1: 1, 2: 2, 3: 3, 4: 2}.get(count, 3)
@@ -169,12 +170,13 @@ class WatchGrid(Container):
 
     async def add_pane(self, conversation_id: str) -> WatchPane:
         pane = WatchPane(conversation_id)
+        self._panes[conversation_id] = pane
         await self.mount(pane)
         self._relayout(len(self.panes))
         return pane
 
     async def remove_pane(self, conversation_id: str) -> bool:
-        pane = self.pane(conversation_id)
+        pane = self._panes.pop(conversation_id, None)
         if pane is None:
             return False
         await pane.remove()
