@@ -225,7 +225,7 @@ NUDGES: dict[str, tuple[str, ...]] = {
     "ja": ("すみません、どなたかいらっしゃいますか。", "まだ待っています…"),
 }
 ANGRY_NUDGES: dict[str, tuple[str, ...]] = {
-    "en": ("???", "This is ridiculous. I've been waiting forever.", "HELLO?? ANYONE??"),
+    "en": ("???", "This is ridiculous. I've been waiting forever.", "HELLO??? IS ANYONE THERE???"),
     "ko": ("???", "정말 짜증나네요. 언제까지 기다려야 하죠?", "매니저 바꿔주세요."),
     "ja": ("？？？", "ふざけるな。いつまで待たせるんですか。", "解約したい。"),
 }

@@ -71,3 +71,14 @@ def test_generated_png_is_a_valid_image() -> None:
     idat_len = struct.unpack(">I", data[33:37])[0]
     raw = zlib.decompress(data[41 : 41 + idat_len])
     assert raw[:4] == b"\x00\x0a\x14\x1e" and len(raw) == 4 * (1 + 3 * 4)
+
+
+def test_every_angry_line_trips_the_consoles_trigger_detector() -> None:
+    """The simulator's frustrated customers must light up the console (core.triggers)."""
+    from console.core.triggers import detect
+    from console.sim.scripts import ANGRY_NUDGES
+
+    angry = [line for s in SCENARIOS for line in s.frustrated]
+    angry += [line for lines in ANGRY_NUDGES.values() for line in lines]
+    missed = [line for line in angry if detect(line).severity == 0]
+    assert missed == []
