@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # kind -> "module:Class", imported on demand.
 BACKENDS: dict[str, str] = {
     "native": "console.backends.native:NativeBackend",
-    # "chatwoot": "console.backends.chatwoot:ChatwootBackend",  # next (issue: Chatwoot adapter)
+    "chatwoot": "console.backends.chatwoot:ChatwootBackend",
 }
 
 
