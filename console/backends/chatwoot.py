@@ -982,6 +982,12 @@ class ChatwootBackend(Backend):
         started = time.time()
         try:
             sent = await self._post_message(conversation_id, message)
+        except AuthError as exc:
+            # 401 is also Chatwoot's permission denial: ask the profile which one it is.
+            # A dead token raises a fatal AuthError here (the outbox pauses); a live one
+            # means this conversation is off limits (the entry fails with the sentence).
+            await self.me()
+            raise BackendError(str(exc), code="forbidden", status=403) from exc
         except BackendError as exc:
             if exc.status is None or exc.status >= 500:
                 # Timeout, dropped connection or server error: it may have been stored.
@@ -1012,7 +1018,7 @@ class ChatwootBackend(Backend):
     def _classify_send_error(self, exc: BaseException) -> Verdict:
         if isinstance(exc, RateLimitedError):
             return Retry(after=exc.retry_after, reason=str(exc))
-        if isinstance(exc, AuthError):
+        if isinstance(exc, AuthError) and exc.code != "forbidden":
             return Pause(str(exc))
         if isinstance(exc, BackendError) and exc.status is not None and 400 <= exc.status < 500:
             return Fail(str(exc), exc.code)

@@ -56,6 +56,7 @@ class FakeChatwoot:
     tokens: dict[str, int] = field(default_factory=lambda: {TOKEN: 1, ADMIN_TOKEN: 2})
     fail_next_post_after_store: int = 0  # drop the answer of N message creates (lost reply)
     message_posts: int = 0  # message creates that reached the handler (answered or not)
+    denied_conversations: set[int] = field(default_factory=set)  # Pundit denial -> 401
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1000)
@@ -364,6 +365,16 @@ class FakeChatwoot:
                 body,
                 401,
                 {"error": "You are not authorized to access this account"},
+            )
+        if int(match.path_params.get("conversation_id", "0")) in self.denied_conversations:
+            return self._answer(
+                match,
+                method,
+                path,
+                query,
+                body,
+                401,
+                {"error": "You are not authorized to do this action"},
             )
         handler = getattr(self, "op_" + method + "_" + _name(match.route.template), None)
         if handler is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -465,3 +466,40 @@ def test_importing_and_constructing_loads_no_network_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_outbox_permission_denial_fails_one_entry_revoked_token_pauses(
+    fake: FakeChatwoot, tmp_path: Path
+) -> None:
+    b = ChatwootBackend(
+        BASE,
+        TOKEN,
+        ACCOUNT_ID,
+        transport=fake.transport(),
+        outbox_path=tmp_path / "outbox.jsonl",
+        backoff_base=0.01,
+        backoff_cap=0.05,
+    )
+    try:
+        await b.connect()
+        fake.denied_conversations = {105}
+        with pytest.raises(BackendError, match="not authorized to do this action") as err:
+            await b.send_message("105", send("not my inbox", client_id="deny-1"))
+        assert err.value.code == "forbidden"
+        assert (
+            await b.send_message("102", send("still fine", client_id="ok-1"))
+        ).client_id == "ok-1"
+        assert b.connection.phase != ConnectionPhase.AUTH_FAILED
+
+        fake.tokens = {}  # now the token itself is revoked
+        assert b.outbox is not None
+        await b.outbox.enqueue("102", send("after revoke", client_id="rev-1"))
+        for _ in range(200):
+            if b.outbox.paused:
+                break
+            await asyncio.sleep(0.01)
+        assert b.outbox.paused and b.connection.phase == ConnectionPhase.AUTH_FAILED
+        assert [e.client_id for e in b.outbox.pending()] == ["rev-1"]
+    finally:
+        await b.aclose()
+    assert [msg["content"] for msg in fake.messages[102]][-1] == "still fine"
