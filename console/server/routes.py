@@ -459,7 +459,9 @@ def search(ctx: Ctx) -> m.SearchResults:
     """Full-text search over all transcripts (SQLite FTS5, trigram tokenizer, so it
     matches inside Korean and Japanese text too).  Every word must appear;
     words shorter than 3 characters fall back to a substring scan."""
-    q = (ctx.request.query_params.get("q") or "").strip()
+    raw_q = ctx.request.query_params.get("q") or ""
+    # Control characters (NUL included) can't be searched for and break FTS query strings.
+    q = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in raw_q).strip()
     if not q:
         raise bad_request("Give a search text in q.")
     if len(q) > 200:

@@ -396,6 +396,8 @@ def test_search(server: RefServer) -> None:
     )  # quotes can't break FTS syntax
     assert a.get("/search", params={"q": "zzzqqqxxx"}).json()["items"] == []
     assert a.get("/search").status_code == 400
+    assert a.get("/search", params={"q": "\x00\x01"}).status_code == 400
+    assert a.get("/search", params={"q": "cha\x00rged"}).status_code == 200  # NUL can't break FTS
     assert a.get("/search", params={"q": "x" * 300}).status_code == 400
 
 
