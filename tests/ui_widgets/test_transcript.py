@@ -392,3 +392,21 @@ async def test_refreshing_has_older_does_not_repeat_the_request() -> None:
         await pilot.pause()
         requests = [m for m in app.posted if isinstance(m, TranscriptView.OlderRequested)]
         assert len(requests) == 2  # the load failed silently; the user tries again
+
+
+async def test_clicking_the_new_messages_row_jumps_to_the_latest() -> None:
+    """The 'N new messages' row is clickable and brings the view back to the bottom."""
+    app = TranscriptApp(make_items(80))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        view = app.transcript
+        await pilot.press("pageup", "pageup")
+        view.extend([make_item(80, "later 1"), make_item(81, "later 2"), make_item(82, "later 3")])
+        await pilot.pause()
+        assert view.unseen_count == 3
+        last_row = view.scrollable_content_region.height - 1
+        assert "3 new messages" in view.render_line(last_row).text
+        await pilot.click(TranscriptView, offset=(3, last_row))
+        await pilot.pause()
+        assert view.following and view.unseen_count == 0
+        assert "later 3" in "\n".join(visible_rows(view))
