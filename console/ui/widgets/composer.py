@@ -4,8 +4,12 @@ Keys (binding ids in brackets, remappable through the app keymap):
 
 * ``enter`` sends the reply (``send-reply``).
 * ``ctrl+j`` and ``alt+enter`` insert a newline (``insert-newline``).  Many
-  terminals never report shift+enter, so it is not relied on; ctrl+j is the
-  line-feed byte every terminal can send, alt+enter the common alternative.
+  terminals never report shift+enter, so it is not relied on.  ctrl+j is the
+  line-feed byte every terminal sends: the reliable key.  alt+enter works only
+  where the terminal reports it as such (kitty keyboard protocol: kitty,
+  WezTerm, foot, Ghostty, ...); a legacy terminal or tmux sends ESC CR, which
+  Textual's parser turns into a plain ``enter`` (checked against
+  ``textual._xterm_parser`` 8.2.8), so there alt+enter *sends*.
 * ``/`` or ``#`` typed into an empty composer asks for the canned-reply
   palette (``Composer.CannedRequested``); pressing Enter on a lone
   ``/word`` or ``#word`` asks for it with ``word`` as the query instead of
