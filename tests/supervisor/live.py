@@ -73,6 +73,12 @@ class World:
             )
             assert r.status_code in (200, 201), r.text
 
+    async def customer_leaves(self, conversation_id: str) -> None:
+        token = next(tok for cid, tok in self.customers if cid == conversation_id)
+        async with client(self.server, token) as cust:
+            r = await cust.post(f"/customer/conversations/{conversation_id}/leave", json={})
+            assert r.status_code in (200, 204), r.text
+
     async def agent_says(self, agent: str, conversation_id: str, body: str) -> None:
         async with await self.agent_client(agent) as c:
             r = await c.post(

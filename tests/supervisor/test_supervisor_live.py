@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -101,6 +102,8 @@ async def test_dashboard_numbers_match_the_server(ref_server: RefServer) -> None
         await world.agent_closes("Ann", ann_chat.id)
         await world.start_chat("Late Sales", "Sales")
         await world.start_chat("Late Billing", "Billing")
+        leaver = await world.start_chat("Gives up", "Billing")
+        await world.customer_leaves(leaver["id"])
         await wait_for(
             pilot, lambda: ann_chat.id not in screen.dashboard.conversations, "the close event"
         )
@@ -344,3 +347,57 @@ async def test_supervisor_token_in_the_real_app(ref_server: RefServer) -> None:
     after = await world.conversation_states()
     after.pop(late["id"])
     assert after == before
+
+
+async def test_numbers_match_the_server_under_simulated_customers(
+    make_ref_server: Any,
+) -> None:
+    """Demo departments and agents, simulated customers (some give up, some get angry): once
+    the simulator is done the dashboard equals /queues and /agents, and the severity column
+    shows what the Store computed from the customers' messages."""
+    from console.sim import run_simulator
+
+    server = make_ref_server(demo=True)
+    world = World(server, server.token("supervisor", "Sim Supervisor"))
+    app = HostApp(server, world.supervisor_token)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.supervisor is not None, "the supervisor screen")
+        screen = _screen(app)
+        await wait_for(pilot, lambda: screen.departments_table.row_count > 0, "first load")
+        stop = asyncio.Event()
+        sim = asyncio.create_task(
+            run_simulator(server.url, seed=11, customers=12, rate=600.0, speed=40.0, stop=stop)
+        )
+        # Stop while customers are still waiting or chatting, so open conversations remain.
+        await wait_for(
+            pilot,
+            lambda: len(screen.dashboard.conversations) >= 5 or sim.done(),
+            "simulated customers",
+        )
+        stop.set()
+        stats = await sim
+        assert stats.conversations_started >= 5, stats.summary()
+        assert not stats.errors, stats.errors
+        assert screen.dashboard.conversations, "some simulated chats should still be open"
+        last_error: AssertionError | None = None
+        for _ in range(20):  # the stream may still be delivering the last events
+            await pilot.press("r")
+            await pilot.pause(0.3)
+            await settle(pilot, screen)
+            try:
+                await _assert_matches_server(world, screen)
+            except AssertionError as error:
+                last_error = error
+                continue
+            last_error = None
+            break
+        if last_error is not None:
+            raise last_error
+        store = screen.store
+        assert store is not None
+        table = screen.conversations_table
+        for cid in table.keys():
+            entry = store.entry(cid)
+            severity = int(entry.severity) if entry is not None else 0
+            expected = "●" * severity if severity else "-"
+            assert table.cell_text(cid, "severity") == expected, cid
