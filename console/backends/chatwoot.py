@@ -316,10 +316,57 @@ def map_note(note: cw.CwNote, customer_id: str) -> m.CustomerNote:
     )
 
 
+# Chatwoot Liquid variables (NOTES §3 "Placeholders") <-> the console's placeholders.
+_LIQUID_TO_CONSOLE: dict[str, str] = {
+    "contact.name": "customer.name",
+    "contact.first_name": "customer.first_name",
+    "contact.email": "customer.email",
+    "contact.id": "customer.id",
+    "agent.name": "agent.name",
+    "agent.available_name": "agent.name",
+    "agent.first_name": "agent.first_name",
+    "conversation.id": "conversation.id",
+}
+_CONSOLE_TO_LIQUID: dict[str, str] = {
+    "customer.name": "contact.name",
+    "customer.first_name": "contact.first_name",
+    "customer.email": "contact.email",
+    "customer.id": "contact.id",
+    "agent.name": "agent.name",
+    "agent.first_name": "agent.first_name",
+    "conversation.id": "conversation.id",
+}
+_LIQUID_VAR = re.compile(r"\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\s*\}\}", re.ASCII)
+_CONSOLE_VAR = re.compile(r"(?<!\{)\{([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\}(?!\})", re.ASCII)
+
+
+def liquid_to_console(text: str) -> str:
+    """``{{ contact.name }}`` -> ``{customer.name}``; other Liquid is left as written."""
+
+    def swap(match: re.Match[str]) -> str:
+        known = _LIQUID_TO_CONSOLE.get(match.group(1))
+        return "{" + known + "}" if known else match.group(0)
+
+    return _LIQUID_VAR.sub(swap, text)
+
+
+def console_to_liquid(text: str) -> str:
+    """``{customer.name}`` -> ``{{contact.name}}``, so the reply also works in Chatwoot's dashboard."""
+
+    def swap(match: re.Match[str]) -> str:
+        known = _CONSOLE_TO_LIQUID.get(match.group(1))
+        return "{{" + known + "}}" if known else match.group(0)
+
+    return _CONSOLE_VAR.sub(swap, text)
+
+
 def map_canned(c: cw.CwCannedResponse) -> m.CannedReply:
     code = c.short_code or ""
     return m.CannedReply(
-        id=str(c.id), title=code or f"#{c.id}", shortcut=code, body=c.content or ""
+        id=str(c.id),
+        title=code or f"#{c.id}",
+        shortcut=code,
+        body=liquid_to_console(c.content or ""),
     )
 
 
@@ -1146,7 +1193,7 @@ class ChatwootBackend(Backend):
         response = await self._request(
             "POST",
             self._acct("/canned_responses"),
-            body={"short_code": code, "content": reply.body},
+            body={"short_code": code, "content": console_to_liquid(reply.body)},
         )
         return map_canned(self._decode(response, cw.CwCannedResponse))
 

@@ -359,7 +359,7 @@ async def test_canned_replies_search_and_create(
 ) -> None:
     everything = await backend.list_canned_replies()
     assert [(c.shortcut, c.body) for c in everything][:2] == [
-        ("hello", "Hi {{contact.name}}!"),
+        ("hello", "Hi {customer.name}!"),
         ("bye", "Have a nice day."),
     ]
     found = await backend.list_canned_replies("hello")
@@ -503,3 +503,39 @@ async def test_outbox_permission_denial_fails_one_entry_revoked_token_pauses(
     finally:
         await b.aclose()
     assert [msg["content"] for msg in fake.messages[102]][-1] == "still fine"
+
+
+async def test_canned_placeholders_translate_both_ways(
+    backend: ChatwootBackend, fake: FakeChatwoot
+) -> None:
+    from console.core.placeholders import fill
+
+    fake.canned.append(
+        {
+            "id": 9,
+            "account_id": ACCOUNT_ID,
+            "short_code": "mix",
+            "content": "{{ contact.first_name }}, {{agent.available_name}} here; "
+            "call {{contact.phone_number}} about #{{conversation.id}} {x}",
+        }
+    )
+    (mix,) = [c for c in await backend.list_canned_replies("mix")]
+    assert mix.body == (
+        "{customer.first_name}, {agent.name} here; "
+        "call {{contact.phone_number}} about #{conversation.id} {x}"
+    )
+    # Known ones fill in the console; an unknown Liquid variable is left for the agent to fix.
+    result = fill(
+        mix.body, {"customer.first_name": "Carla", "agent.name": "Ana", "conversation.id": "101"}
+    )
+    assert result.text == "Carla, Ana here; call {contact.phone_number} about #101 {x}"
+
+    await backend.create_canned_reply(
+        m.CannedReplyCreate(
+            title="greet",
+            body="Hi {customer.first_name}, {agent.name} here. {{literal}} {unknown.thing}",
+        )
+    )
+    assert fake.canned[-1]["content"] == (
+        "Hi {{contact.first_name}}, {{agent.name}} here. {{literal}} {unknown.thing}"
+    )
