@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from textual import events
 from textual.app import App, ComposeResult
 from textual.message import Message
@@ -259,3 +261,20 @@ async def test_insert_reply_replaces_a_trigger_or_inserts_at_the_cursor() -> Non
         await pilot.pause()
         assert composer.text == "Dear customer, thanks for waiting."
         assert len(app.of(Composer.Typing)) == typing_before
+
+
+def test_terminal_bytes_for_the_newline_keys() -> None:
+    """LF always arrives as ctrl+j; alt+enter only with the kitty protocol (ESC CR is 'enter')."""
+    from textual._xterm_parser import XTermParser
+
+    def keys(data: str) -> list[str]:
+        parser = XTermParser()
+        events = list(parser.feed(data))
+        with contextlib.suppress(Exception):
+            events += list(parser.feed(""))  # end of input flushes a pending ESC
+        return [getattr(event, "key", "") for event in events]
+
+    assert keys("\n") == ["ctrl+j"]
+    assert keys("\x1b[13;3u") == ["alt+enter"]
+    # Legacy terminals/tmux: documented limitation, alt+enter is plain enter.
+    assert keys("\x1b\r") == ["enter"]
