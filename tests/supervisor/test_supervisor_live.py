@@ -401,3 +401,85 @@ async def test_numbers_match_the_server_under_simulated_customers(
             severity = int(entry.severity) if entry is not None else 0
             expected = "●" * severity if severity else "-"
             assert table.cell_text(cid, "severity") == expected, cid
+
+
+async def test_sort_filter_and_watch_six(ref_server: RefServer) -> None:
+    """Sort keys order the table, the filter narrows it, watch panes follow live messages and
+    stop at six."""
+    world = await _open_world(ref_server)
+    app = HostApp(ref_server, world.supervisor_token)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await _loaded(pilot, app, conversations=7)
+        await settle(pilot, screen)
+        await pilot.press("c")
+        await settle(pilot, screen)
+        table = screen.conversations_table
+        convs = screen.dashboard.conversations
+        now = screen.clock()
+
+        await pilot.press("f6")  # sort-by-department
+        deps = [convs[cid].department_name for cid in table.visible_order()]
+        assert deps == sorted(deps, key=str.casefold)
+        await pilot.press("f7")  # sort-by-agent
+        agents = [(convs[cid].assignee_name or "").casefold() for cid in table.visible_order()]
+        assert agents == sorted(agents)
+        await pilot.press("f5")  # sort-by-wait
+        waits = [screen.dashboard.wait_seconds(convs[cid], now) for cid in table.visible_order()]
+        assert waits == sorted(waits, reverse=True)
+        assert t("supervisor.sort.wait") in screen.bar.plain
+
+        await pilot.press("slash", *"billing")
+        await settle(pilot, screen)
+        billing = {cid for cid, c in convs.items() if c.department_name == "Billing"}
+        assert set(table.keys()) == billing
+        await pilot.press("escape")
+        await settle(pilot, screen)
+        assert len(table.keys()) == 7
+
+        table.focus()
+        for row in range(7):
+            table.move_cursor(row=row)
+            await pilot.press("w")
+        await pilot.pause(0.3)
+        assert len(screen.watch_grid.panes) == 6  # the seventh was refused
+        first = screen.watch_grid.panes[0]
+        await wait_for(pilot, lambda: first.loaded, "the first pane's history")
+        await world.customer_says(first.conversation_id, "A line that arrives live")
+        await wait_for(
+            pilot,
+            lambda: "A line that arrives live" in first.transcript_plain(),
+            "the live message in the watch pane",
+        )
+        await pilot.press("v")
+        await pilot.pause()
+        first.focus()
+        await pilot.press("x")  # close-watch closes the focused pane
+        await pilot.pause()
+        assert first.conversation_id not in {p.conversation_id for p in screen.watch_grid.panes}
+        assert len(screen.watch_grid.panes) == 5
+
+
+async def test_backend_offline_alert(ref_server: RefServer) -> None:
+    """Stopping the server raises the offline alert and the bar says so; a restart clears it."""
+    world = await _open_world(ref_server)
+    app = HostApp(ref_server, world.supervisor_token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _loaded(pilot, app, conversations=7)
+        await settle(pilot, screen)
+        assert t("supervisor.alerts.offline") not in screen.alerts_panel.plain
+        ref_server.stop()
+        await wait_for(
+            pilot,
+            lambda: t("supervisor.alerts.offline") in screen.alerts_panel.plain,
+            "the offline alert",
+        )
+        assert t("supervisor.connection.connected") not in screen.bar.plain
+        ref_server.start()
+        await wait_for(
+            pilot,
+            lambda: (
+                t("supervisor.alerts.offline") not in screen.alerts_panel.plain
+                and t("supervisor.connection.connected") in screen.bar.plain
+            ),
+            "the link to return",
+        )
