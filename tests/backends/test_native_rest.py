@@ -152,7 +152,9 @@ def test_load_backend_by_name() -> None:
     assert "native" in backend_names()
     backend = load_backend("native", base_url="http://127.0.0.1:9", token="t")
     assert isinstance(backend, NativeBackend)
-    with pytest.raises(ValueError, match=r"Unknown backend 'nope'\. Choose one of: native"):
+    with pytest.raises(
+        ValueError, match=r"Unknown backend 'nope'\. Choose one of: chatwoot, native\."
+    ):
         load_backend("nope")
 
 
