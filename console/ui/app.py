@@ -34,6 +34,7 @@ from console.backends.base import (
     ConnectionState,
     ReadOnlyBackend,
 )
+from console.core.triggers import category_label
 from console.protocol import models as m
 from console.ui.bindings import (
     SPECS,
@@ -235,9 +236,11 @@ class AgentConsoleApp(App[None]):
         current = controller.conversation(cid)
         name = current.customer_name if current else ""
         if stored is not None and stored.triggers:
-            categories = sorted({str(span.category) for span in stored.triggers.spans})
-            state = controller.pane(cid)
-            state.trigger_categories = sorted(set(state.trigger_categories) | set(categories))
+            categories: list[str] = []
+            for span in stored.triggers.spans:
+                label = category_label(span.category)
+                if label not in categories:
+                    categories.append(label)
             self.notify(
                 tr("trigger_notice", name=name, what=", ".join(categories)),
                 severity="warning",

@@ -23,6 +23,7 @@ from textual.widget import Widget
 
 from console.core.expectations import PromiseState, PromiseTimer
 from console.core.store import ConversationEntry, StoredMessage
+from console.core.triggers import Category, category_label
 from console.protocol import models as m
 from console.ui.controller import PaneState, tr, wait_seconds
 from console.ui.widgets.composer import Composer
@@ -163,7 +164,10 @@ class ChatPane(Vertical):
     ChatPane.-critical { border: heavy $error; }
     ChatPane.-trigger PaneHeader { background: $error 30%; }
     ChatPane > TranscriptView { height: 1fr; }
-    ChatPane > Composer { border: none; border-top: solid $panel-lighten-2; }
+    ChatPane > Composer, ChatPane > Composer:focus {
+        border: none; border-top: hkey $panel-lighten-2; padding: 0 1; max-height: 8;
+    }
+    ChatPane > Composer:focus { border-top: hkey $accent; }
     """
 
     def __init__(
@@ -179,6 +183,7 @@ class ChatPane(Vertical):
         self._revision = -1
         self._shown: dict[str, str] = {}  # item id → delivery shown
         self._unsettled: set[str] = set()  # item ids shown as pending or failed
+        self._labels_revision = -2
 
     def _remember(self, key: str, delivery: str) -> None:
         self._shown[key] = delivery
@@ -278,10 +283,31 @@ class ChatPane(Vertical):
         self._revision = transcript.revision
         self.transcript.prepend_items(older, has_older=transcript.has_more_before)
 
+    def recent_trigger_labels(self) -> list[str]:
+        """Labels of the trigger categories in the last five customer messages."""
+        transcript = self.controller.store.transcript(self.conversation_id)
+        categories: list[Category] = []
+        seen = 0
+        for index in range(len(transcript) - 1, -1, -1):
+            stored = transcript[index]
+            if stored.message.author_kind != "customer":
+                continue
+            for span in stored.triggers.spans:
+                if span.category not in categories:
+                    categories.append(span.category)
+            seen += 1
+            if seen >= 5:
+                break
+        return [category_label(category) for category in categories]
+
     def header(self) -> Content:
         entry = self.entry
         if entry is None or entry.conversation is None:
             return Content(tr("chat_closed"))
+        state = self.controller.pane(self.conversation_id)
+        if self._revision != self._labels_revision:
+            state.trigger_categories = self.recent_trigger_labels()
+            self._labels_revision = self._revision
         now = self.controller.clock()
         typing = any(
             t.author_kind == "customer"
@@ -290,7 +316,7 @@ class ChatPane(Vertical):
         return header_content(
             self.index,
             entry,
-            self.controller.pane(self.conversation_id),
+            state,
             now,
             promise=self.controller.promises.get(self.conversation_id),
             typing=typing,
