@@ -908,21 +908,26 @@ class ChatwootBackend(Backend):
     async def queues(self) -> m.QueuesView:
         """Per team: open unassigned (waiting) and open assigned (active) from ``/conversations/meta``."""
         teams = await self._get(self._acct("/teams"), list[cw.CwTeam])
+        inboxes: list[int | None] = [*sorted(self._inbox_ids)] or [None]
         stats = []
         for team in teams:
-            counts = (
-                await self._get(
-                    self._acct("/conversations/meta"),
-                    cw.CwConversationMetaOnly,
-                    {"status": "open", "team_id": team.id, "inbox_id": self._inbox_param()},
-                )
-            ).meta
+            waiting = active = 0
+            for inbox in inboxes:  # Chatwoot filters one inbox at a time
+                counts = (
+                    await self._get(
+                        self._acct("/conversations/meta"),
+                        cw.CwConversationMetaOnly,
+                        {"status": "open", "team_id": team.id, "inbox_id": inbox},
+                    )
+                ).meta
+                waiting += counts.unassigned_count
+                active += counts.assigned_count
             stats.append(
                 m.QueueStats(
                     department_id=str(team.id),
                     department_name=team.name,
-                    waiting=counts.unassigned_count,
-                    active=counts.assigned_count,
+                    waiting=waiting,
+                    active=active,
                 )
             )
         return m.QueuesView(items=stats)

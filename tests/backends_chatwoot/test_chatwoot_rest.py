@@ -539,3 +539,21 @@ async def test_canned_placeholders_translate_both_ways(
     assert fake.canned[-1]["content"] == (
         "Hi {{contact.first_name}}, {{agent.name}} here. {{literal}} {unknown.thing}"
     )
+
+
+async def test_inbox_filter(fake: FakeChatwoot) -> None:
+    b = ChatwootBackend(BASE, TOKEN, ACCOUNT_ID, inbox_ids=[4], transport=fake.transport())
+    both = ChatwootBackend(BASE, TOKEN, ACCOUNT_ID, inbox_ids=[3, 4], transport=fake.transport())
+    try:
+        assert [c.id for c in (await b.list_conversations()).items] == ["104", "105"]
+        assert ("inbox_id", "4") in fake.log[-1].query
+        assert [c.id for c in await b.list_customer_conversations("12")] == ["104", "105"]
+        queues = {q.department_id: (q.waiting, q.active) for q in (await b.queues()).items}
+        assert queues == {"1": (0, 0), "2": (0, 1)}
+        queues = {q.department_id: (q.waiting, q.active) for q in (await both.queues()).items}
+        assert queues == {"1": (1, 0), "2": (0, 1)}
+        assert len((await both.list_conversations()).items) == 5
+        assert all(name != "inbox_id" for name, _ in fake.log[-1].query)
+    finally:
+        await b.aclose()
+        await both.aclose()
