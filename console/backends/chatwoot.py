@@ -418,7 +418,8 @@ class ChatwootBackend(Backend):
     to one account only, from the profile.  ``inbox_ids``: only show these
     inboxes.  ``outbox_path``: persistent outbox file (``None`` sends
     directly).  ``agent_capacity``: Chatwoot has no per-agent capacity; this
-    number is reported as every agent's capacity for over-capacity alerts.
+    number is ``Me.capacity`` (the console's accept limit) and every agent's
+    capacity in supervisor views.
     ``send_presence``: send ActionCable ``update_presence`` every 20 s (keeps
     the user "online" in Chatwoot while the console is open; a read-only
     console should pass ``False``).  ``transport``/``event_hooks`` go to
