@@ -18,6 +18,7 @@ import re
 import tempfile
 import unicodedata
 import urllib.parse
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,7 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
         )
         if previous:
             svc.emit_agent(previous)
-        svc._enter_queue(conv["id"], exclude=ctx.me.subject_id)
+        svc.enter_queue(conv["id"], exclude=ctx.me.subject_id)
         if conv["department_id"] != dept["id"]:
             svc.emit_queue(conv["department_id"])
     svc.drain_queue()
@@ -493,8 +494,6 @@ def search(ctx: Ctx) -> m.SearchResults:
             + f"WHERE {clauses} ORDER BY m.seq DESC LIMIT ?",
             (*patterns, limit),
         )
-    from datetime import datetime
-
     return m.SearchResults(
         items=[
             m.SearchHit(

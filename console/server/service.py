@@ -556,10 +556,10 @@ class Service:
                 conv_id, str(missing[0].get("question", missing[0]["key"])), kind="bot"
             )
         else:
-            self._enter_queue(conv_id)
+            self.enter_queue(conv_id)
         return self.conversation(conv_id)
 
-    def _enter_queue(self, conv_id: str, exclude: str | None = None) -> None:
+    def enter_queue(self, conv_id: str, exclude: str | None = None) -> None:
         row = self.require_conversation(conv_id)
         dept = self.db.one("SELECT * FROM departments WHERE id = ?", (row["department_id"],))
         if dept is not None and not department_open(dept) and dept["offline_message"]:
@@ -632,7 +632,7 @@ class Service:
             waiting_since=now,
         )
         self.system_message(conv_id, "Thank you! An agent will be with you shortly.", kind="bot")
-        self._enter_queue(conv_id)
+        self.enter_queue(conv_id)
 
     # ----------------------------------------------------------------- routing
 
