@@ -240,7 +240,7 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
         svc.enter_queue(conv["id"], exclude=ctx.me.subject_id)
         if conv["department_id"] != dept["id"]:
             svc.emit_queue(conv["department_id"])
-    svc.drain_queue()
+    svc.drain_queue(skip=(conv["id"], ctx.me.subject_id))
     return svc.conversation(conv["id"])
 
 

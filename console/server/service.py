@@ -694,12 +694,17 @@ class Service:
         self.assign(conv_id, agent_id)
         return True
 
-    def drain_queue(self) -> None:
-        """Assign queued conversations, oldest first, while some agent has room."""
+    def drain_queue(self, skip: tuple[str, str] | None = None) -> None:
+        """Assign queued conversations, oldest first, while some agent has room.
+
+        ``skip=(conversation_id, agent_id)`` keeps that agent from getting that
+        conversation (a chat just transferred away by them).
+        """
         for row in self.db.all(
             "SELECT id FROM conversations WHERE state = 'queued' ORDER BY queued_at, seq"
         ):
-            self.try_assign(row["id"])
+            exclude = skip[1] if skip is not None and skip[0] == row["id"] else None
+            self.try_assign(row["id"], exclude=exclude)
 
     # ----------------------------------------------------------------- supervisor views
 

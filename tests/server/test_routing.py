@@ -149,3 +149,23 @@ def test_queue_stats_and_abandoned(server: RefServer) -> None:
     a.put("/me/status", json={"status": "online"})
     stats = next(q for q in a.get("/queues").json()["items"] if q["department_name"] == d)
     assert stats["waiting"] == 0 and stats["active"] == 1
+
+
+def test_department_transfer_never_bounces_back(server: RefServer) -> None:
+    """A department transfer skips the transferring agent: the chat goes to someone else or waits."""
+    d = dept(server)
+    a, a_id = dept_agent(server, d, "Bouncer", capacity=5)
+    conv = chat(server, d)
+    assert conv["assignee_id"] == a_id
+    r = a.post(f"/conversations/{conv['id']}/transfer", json={"department_id": d})
+    assert (
+        r.status_code == 200 and r.json()["state"] == "queued" and r.json()["assignee_id"] is None
+    )
+
+    d2 = dept(server)
+    a2, a2_id = dept_agent(server, d2, "Bouncer Two", capacity=5)
+    _, b_id = dept_agent(server, d2, "Catcher", capacity=2)
+    conv2 = chat(server, d2)
+    assert conv2["assignee_id"] == a2_id  # most free slots
+    r = a2.post(f"/conversations/{conv2['id']}/transfer", json={"department_id": d2})
+    assert r.json()["assignee_id"] == b_id  # despite Bouncer Two having more room
