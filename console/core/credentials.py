@@ -144,19 +144,20 @@ def probe_keyring(timeout: float = KEYRING_TIMEOUT) -> KeyringStatus:
 
 
 def _keyring_get(key: str, timeout: float) -> str | None:
-    status = probe_keyring(timeout)
-    if not status.usable:
-        log.info("not using keyring %s: %s", status.backend, status.detail)
-        return None
+    """Probe and read in one thread call, so the whole lookup waits at most ``timeout``."""
 
-    def get() -> str | None:
+    def probe_and_get() -> str | None:
         import keyring
 
+        status = _probe_now()
+        if not status.usable:
+            log.info("not using keyring %s: %s", status.backend, status.detail)
+            return None
         value = keyring.get_password(SERVICE, key)
         return value if isinstance(value, str) else None
 
     try:
-        return _call_with_timeout(get, timeout)
+        return _call_with_timeout(probe_and_get, timeout)
     except Exception as exc:
         log.warning("reading the OS keyring failed: %s", exc)
         return None
