@@ -410,3 +410,31 @@ async def test_clicking_the_new_messages_row_jumps_to_the_latest() -> None:
         await pilot.pause()
         assert view.following and view.unseen_count == 0
         assert "later 3" in "\n".join(visible_rows(view))
+
+
+async def test_mouse_selection_copies_the_visible_text() -> None:
+    """A selection across rows returns their text (indent kept, padding dropped) and is highlighted."""
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    items = [make_item(0, "order number 12345"), make_item(1, "my email is mina@example.com")]
+    app = TranscriptApp(items)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        view = app.transcript
+        rows = visible_rows(view)
+        first = rows.index(next(r for r in rows if "order number" in r))
+        email_row = rows.index(next(r for r in rows if "mina@" in r))
+        start = rows[first].index("12345")
+        end = rows[email_row].index("@")
+        app.screen.selections = {view: Selection(Offset(start, first), Offset(end, email_row))}
+        await pilot.pause()
+        selected = app.screen.get_selected_text()
+        assert selected is not None
+        assert selected.splitlines()[0] == "12345"
+        assert selected.splitlines()[-1] == "  my email is mina"
+        highlight = app.screen.get_component_rich_style("screen--selection")
+        strip = view.render_line(first)
+        selected_segments = [seg for seg in strip if "12345" in seg.text]
+        assert selected_segments and selected_segments[0].style is not None
+        assert selected_segments[0].style.bgcolor == highlight.bgcolor

@@ -41,14 +41,17 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import ClassVar, Literal
 
+from rich.cells import cell_len
 from rich.filesize import decimal as _decimal_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.cache import LRUCache
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
 from console.ui.safe import neutralize_controls, widget_text
@@ -751,7 +754,10 @@ class TranscriptView(ScrollView, can_focus=True):
         strips: list[Strip] = []
         for row in rows:
             segments = list(row.render(console))
-            strips.append(Strip(segments).crop_extend(0, width, None).apply_style(block_style))
+            strip = Strip(segments).crop_extend(0, width, None).apply_style(block_style)
+            # Merge equal-style neighbours (text + padding): selection offsets are
+            # applied per segment, and fewer segments keep the output compact.
+            strips.append(strip.simplify())
         return strips
 
     def _indicator_strip(self, width: int) -> Strip:
@@ -768,6 +774,55 @@ class TranscriptView(ScrollView, can_focus=True):
         self._settle()
         return super().render_lines(crop)
 
+    # ------------------------------------------------------------------ selection
+
+    _MAX_SELECTION_ROWS = 20_000
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """Text under a mouse selection (rows are virtual rows; trailing padding dropped)."""
+        if not self._items or not self._width:
+            return None
+        total = self._index.total
+        start_y = selection.start.y if selection.start is not None else 0
+        end_y = selection.end.y if selection.end is not None else total - 1
+        start_y = max(0, start_y)
+        end_y = min(total - 1, end_y, start_y + self._MAX_SELECTION_ROWS)
+        rows: list[str] = []
+        for y in range(start_y, end_y + 1):
+            index, row = self._index.find(y)
+            strips = self._strips_for(self._items[index])
+            rows.append(strips[row].text if row < len(strips) else "")
+        shifted = Selection(
+            None if selection.start is None else Offset(selection.start.x, 0),
+            None if selection.end is None else Offset(selection.end.x, end_y - start_y),
+        )
+        text = shifted.extract("\n".join(rows))
+        return "\n".join(line.rstrip() for line in text.split("\n")), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    def _highlight_selection(self, strip: Strip, line: int) -> Strip:
+        selection = self.text_selection
+        if selection is None:
+            return strip
+        span = selection.get_span(line)
+        if span is None:
+            return strip
+        start, end = span
+        text = strip.text
+        if end == -1:
+            end = len(text.rstrip()) or len(text)
+        if end <= start:
+            return strip
+        cell_start = cell_len(text[:start])
+        cell_end = cell_len(text[:end])
+        style = self.screen.get_component_rich_style("screen--selection")
+        before, middle, after = strip.divide([cell_start, cell_end, strip.cell_length])
+        # post_style: the selection colour wins over the row's own background.
+        selected = Strip(Segment.apply_style(list(middle), post_style=style), middle.cell_length)
+        return Strip.join([before, selected, after])
+
     def render_line(self, y: int) -> Strip:
         self.render_line_calls += 1
         width = self.scrollable_content_region.width
@@ -783,4 +838,6 @@ class TranscriptView(ScrollView, can_focus=True):
             # Height not settled yet (should not happen after _settle).
             return Strip.blank(width, base)
         strip = strips[row]
-        return strip if strip.cell_length == width else strip.crop_extend(0, width, base)
+        if strip.cell_length != width:
+            strip = strip.crop_extend(0, width, base)
+        return self._highlight_selection(strip, line).apply_offsets(0, line)
