@@ -107,3 +107,53 @@ def test_demo_server(make_ref_server: Callable[..., RefServer]) -> None:
     profile = a.get(f"/customers/{info['subject_id']}").json()
     assert profile["account"] == jane["account"] and profile["tags"] == jane["tags"]
     assert len(a.get(f"/customers/{info['subject_id']}/notes").json()) == len(jane["notes"])
+
+
+def test_everything_survives_a_hard_restart(make_ref_server: Callable[..., RefServer]) -> None:
+    """Conversations, messages, notes, tags, canned replies, tokens, attachments and CSAT
+    are all there after SIGKILL and restart."""
+    import httpx
+
+    srv = make_ref_server()
+    a = client(srv, srv.token("agent", "Keeper"))
+    session = httpx.post(
+        srv.api + "/customer/session", json={"name": "Pat", "email": "pat@example.com"}
+    ).json()
+    cust = client(srv, session["token"])
+    conv = cust.post("/customer/conversations", json={"name": "Pat", "message": "hello"}).json()
+    att = a.post("/attachments", files={"file": ("r.pdf", b"%PDF-1.4 test")}).json()
+    a.post(f"/conversations/{conv['id']}/accept")
+    a.post(
+        f"/conversations/{conv['id']}/messages",
+        json={"client_id": "m1", "body": "hi", "attachment_ids": [att["id"]]},
+    )
+    a.post(
+        f"/conversations/{conv['id']}/messages",
+        json={"client_id": "m2", "body": "note", "internal": True},
+    )
+    a.put(f"/customers/{session['subject_id']}/tags", json={"tags": ["vip"]})
+    a.post(f"/customers/{session['subject_id']}/notes", json={"body": "likes tea"})
+    canned = a.post("/canned-replies", json={"title": "T", "body": "Hi {customer.name}"}).json()
+    a.post(f"/conversations/{conv['id']}/close", json={})
+    cust.post(f"/customer/conversations/{conv['id']}/rate", json={"score": 4})
+    before = {
+        "conv": a.get(f"/conversations/{conv['id']}").json(),
+        "messages": a.get(f"/conversations/{conv['id']}/messages").json(),
+        "customer": a.get(f"/customers/{session['subject_id']}").json(),
+        "notes": a.get(f"/customers/{session['subject_id']}/notes").json(),
+        "canned": a.get("/canned-replies").json(),
+    }
+    srv.stop()
+    srv.start()
+    after = {
+        "conv": a.get(f"/conversations/{conv['id']}").json(),
+        "messages": a.get(f"/conversations/{conv['id']}/messages").json(),
+        "customer": a.get(f"/customers/{session['subject_id']}").json(),
+        "notes": a.get(f"/customers/{session['subject_id']}/notes").json(),
+        "canned": a.get("/canned-replies").json(),
+    }
+    assert after == before
+    assert after["conv"]["csat_score"] == 4 and after["customer"]["tags"] == ["vip"]
+    assert canned in after["canned"]
+    assert a.get(f"/attachments/{att['id']}").content == b"%PDF-1.4 test"
+    assert cust.get("/customer/conversations").json()[0]["id"] == conv["id"]  # customer token too
