@@ -24,7 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RefServer]:
 
 def client(server: RefServer, token: str | None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=server.api, headers=headers, timeout=10.0)
+    return httpx.Client(base_url=server.api, headers=headers, timeout=10.0, trust_env=False)
 
 
 def unique(prefix: str) -> str:

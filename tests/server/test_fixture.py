@@ -28,3 +28,5 @@ def test_ref_server_serves_restarts_and_logs_requests(ref_server: RefServer) -> 
     assert ref_server.mutating_requests(role="supervisor") == []
     log = ref_server.request_log()
     assert {"method": "GET", "path": "/api/v1/queues", "role": "supervisor", "status": 200} in log
+    ref_server.clear_request_log()
+    assert ref_server.request_log() == []
