@@ -109,6 +109,25 @@ def test_fuzzy_match_handles_hangul_and_kana(query: str, candidate: str) -> None
     assert "".join(candidate[i] for i in offsets) == query
 
 
+@pytest.mark.parametrize(
+    ("query", "candidate", "matched"),
+    [
+        ("ㄱㅅ", "감사 인사", "감사"),
+        ("ㅇㅅ", "감사 인사", "인사"),
+        ("アリガトウ", "ありがとうございます", "ありがとう"),
+        ("ありがとう", "アリガトウ", "アリガトウ"),
+        ("ｒｅｆｕｎｄ", "Refund policy", "Refund"),
+    ],
+)
+def test_fuzzy_match_folds_initials_kana_and_full_width(
+    query: str, candidate: str, matched: str
+) -> None:
+    """Initial consonants, katakana/hiragana and full-width letters find the same replies."""
+    score, offsets = fuzzy_match(query, candidate)
+    assert score > 0
+    assert "".join(candidate[i] for i in offsets) == matched
+
+
 def test_textual_matcher_also_accepts_hangul_and_kana() -> None:
     """Textual's own Matcher scores Hangul/Kana too (it is just exponential on long text)."""
     assert Matcher("감사").match("감사 인사") > 0

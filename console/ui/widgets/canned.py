@@ -21,9 +21,10 @@ Matching: Textual's ``FuzzySearch`` enumerates every combination of letter
 positions, which is exponential on long candidates (a 2,000-character body
 with a five-letter query never returns).  :func:`fuzzy_match` is linear: a
 substring match if there is one, otherwise a greedy in-order subsequence that
-prefers word starts.  It compares characters after ``lower()`` (one code point
-at a time, so offsets stay valid) and works on Hangul syllables, kana and kanji
-as they are; it does not match Hangul initial consonants (ㄱㅅ for 감사).
+prefers word starts.  It folds one code point at a time, so offsets stay
+valid: lower case, katakana to hiragana, full-width ASCII to ASCII.  Hangul
+syllables, kana and kanji match as they are, and a query made only of Hangul
+initial consonants matches syllables by their initials (ㄱㅅ finds 감사).
 """
 
 from __future__ import annotations
@@ -71,12 +72,36 @@ class CannedReplyChosen(Message):
         self.reply = reply
 
 
+# Hangul compatibility jamo for the 19 initial consonants, in syllable order.
+_CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_CHOSEONG_SET = frozenset(_CHOSEONG)
+
+
+def _fold_char(ch: str) -> str:
+    """One code point folded for matching: lower case, katakana→hiragana, full-width→ASCII."""
+    cp = ord(ch)
+    if 0x30A1 <= cp <= 0x30F6:  # katakana → hiragana (アリガトウ matches ありがとう)
+        return chr(cp - 0x60)
+    if 0xFF01 <= cp <= 0xFF5E:  # full-width ASCII → ASCII
+        ch = chr(cp - 0xFEE0)
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
 def _lower_chars(text: str) -> str:
-    """``text`` lower-cased one code point at a time (same length as ``text``)."""
+    """``text`` folded one code point at a time (same length as ``text``)."""
+    return "".join(_fold_char(ch) for ch in text)
+
+
+def _initials(text: str) -> str:
+    """Each Hangul syllable replaced by its initial consonant (same length as ``text``)."""
     out = []
     for ch in text:
-        low = ch.lower()
-        out.append(low if len(low) == 1 else ch)
+        cp = ord(ch)
+        if 0xAC00 <= cp <= 0xD7A3:
+            out.append(_CHOSEONG[(cp - 0xAC00) // 588])
+        else:
+            out.append(ch)
     return "".join(out)
 
 
@@ -91,6 +116,9 @@ def fuzzy_match(query: str, candidate: str) -> tuple[float, list[int]]:
         return (0.0, [])
     q = _lower_chars(query)
     c = _lower_chars(candidate)
+    if all(ch in _CHOSEONG_SET for ch in q):
+        # Only initial consonants typed (ㄱㅅ for 감사): match syllables by their initials.
+        c = _initials(c)
     n = len(c)
     found = c.find(q)
     if found != -1:
