@@ -155,8 +155,11 @@ async def build_world(server: RefServer) -> World:
 class HostApp(App[None]):
     """Hosts the supervisor screen over a real NativeBackend (read-only)."""
 
-    def __init__(self, server: RefServer, token: str, **screen_kwargs: Any) -> None:
+    def __init__(
+        self, server: RefServer, token: str, *, config: Any = None, **screen_kwargs: Any
+    ) -> None:
         super().__init__()
+        self.config = config  # like AgentConsoleApp.config: the screen reads [sla] from it
         self.native = NativeBackend(server.url, token)
         self.backend = ReadOnlyBackend(self.native)
         self.screen_kwargs = screen_kwargs

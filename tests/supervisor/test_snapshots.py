@@ -41,3 +41,19 @@ def test_conversation_table(snap_compare: Any, theme: str) -> None:
         await _settle(pilot)
 
     assert snap_compare(SnapshotApp(theme), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.fixture
+def language() -> Any:
+    """Set the UI language for one test and restore English afterwards."""
+    from console.core.i18n import set_language
+
+    yield set_language
+    set_language("en")
+
+
+@pytest.mark.parametrize("lang", ["ko", "ja"])
+def test_dashboard_translated(snap_compare: Any, language: Any, lang: str) -> None:
+    """Korean and Japanese headers widen their columns instead of being cut (80×24, dark)."""
+    language(lang)
+    assert snap_compare(SnapshotApp("textual-dark"), terminal_size=(80, 24), run_before=_settle)

@@ -177,7 +177,7 @@ async def test_every_binding_leaves_the_server_untouched(ref_server: RefServer) 
     world = await _open_world(ref_server)
     before = await world.conversation_states()
     app = HostApp(ref_server, world.supervisor_token)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         screen = await _loaded(pilot, app, conversations=7)
         await settle(pilot, screen)
         ref_server.clear_request_log()
@@ -460,11 +460,18 @@ async def test_sort_filter_and_watch_six(ref_server: RefServer) -> None:
 
 
 async def test_backend_offline_alert(ref_server: RefServer) -> None:
-    """Stopping the server raises the offline alert and the bar says so; a restart clears it."""
+    """Stopping the server raises the offline alert and the bar says so; a restart clears it.
+    (Also: the [sla] thresholds of config.toml reach the dashboard.)"""
+    from console.core.config import Config, SlaThresholds
+
     world = await _open_world(ref_server)
-    app = HostApp(ref_server, world.supervisor_token)
+    config = Config(sla=SlaThresholds(warning_seconds=30.0, critical_seconds=90.0))
+    app = HostApp(ref_server, world.supervisor_token, config=config)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _loaded(pilot, app, conversations=7)
+        thresholds = screen.dashboard.thresholds
+        assert thresholds.long_wait_seconds == thresholds.reply_sla_seconds == 90.0
+        assert thresholds.first_response_sla_seconds == 30.0
         await settle(pilot, screen)
         assert t("supervisor.alerts.offline") not in screen.alerts_panel.plain
         ref_server.stop()

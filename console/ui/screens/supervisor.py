@@ -166,6 +166,7 @@ class SupervisorScreen(Screen[None]):
         self.clock = clock or _now
         self.refresh_hz = refresh_hz
         self.load_on_mount = load_on_mount
+        self._explicit_thresholds = thresholds is not None
         self.dashboard = Dashboard(
             thresholds,
             severity_of=severity_of or self._store_severity,
@@ -233,7 +234,23 @@ class SupervisorScreen(Screen[None]):
     def filter_input(self) -> Input:
         return self.query_one("#conversation-filter", Input)
 
+    def _thresholds_from_config(self) -> None:
+        """``[sla]`` of config.toml: critical = long queue wait and reply SLA; warning = 1st reply."""
+        sla = getattr(getattr(self.app, "config", None), "sla", None)
+        warning = getattr(sla, "warning_seconds", None)
+        critical = getattr(sla, "critical_seconds", None)
+        if isinstance(warning, int | float) and isinstance(critical, int | float):
+            self.dashboard.thresholds = Thresholds.from_mapping(
+                {
+                    "long_wait_seconds": critical,
+                    "reply_sla_seconds": critical,
+                    "first_response_sla_seconds": warning,
+                }
+            )
+
     def on_mount(self) -> None:
+        if not self._explicit_thresholds:
+            self._thresholds_from_config()
         self.sub_title = t("supervisor.readonly_hint")
         self.bar.show_state(
             view=self.view,

@@ -174,7 +174,7 @@ class DepartmentTable(LiveTable):
 class AgentTable(LiveTable):
     COLUMNS = (
         Column("agent", "supervisor.col.agent", 16),
-        Column("status", "supervisor.col.status", 8),
+        Column("status", "supervisor.col.status", 10),
         Column("load", "supervisor.col.load", 6),
         Column("chats", "supervisor.col.chats", 6),
         Column("avg", "supervisor.col.avg_response", 9),
