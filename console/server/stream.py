@@ -100,8 +100,8 @@ async def stream_endpoint(
     await websocket.accept()
     try:
         await _serve(websocket, principal, hub, heartbeat_seconds)
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client went away (uvicorn raises ClientDisconnected, an OSError, on send)
     except TimeoutError:
         with contextlib.suppress(Exception):
             await websocket.close(code=1008, reason="send hello first")
