@@ -113,14 +113,14 @@ async def test_only_rows_near_the_viewport_are_wrapped_and_rendered() -> None:
         await pilot.pause()
         view = app.transcript
         assert view.item_count == 50_000
-        assert view.rows_wrapped < 60
+        assert view.messages_wrapped < 60
         assert view.cached_messages < 60
         height = view.scrollable_content_region.height
         calls_before = view.render_line_calls
         await pilot.press("pageup")
         await pilot.pause()
         assert 0 < view.render_line_calls - calls_before <= 3 * height
-        assert view.rows_wrapped < 100
+        assert view.messages_wrapped < 100
 
 
 async def test_append_is_incremental_not_a_rewrap() -> None:
@@ -129,12 +129,12 @@ async def test_append_is_incremental_not_a_rewrap() -> None:
     async with app.run_test(size=(60, 20)) as pilot:
         await pilot.pause()
         view = app.transcript
-        wrapped = view.rows_wrapped
+        wrapped = view.messages_wrapped
         for i in range(50_000, 50_010):
             view.append(make_item(i))
         await pilot.pause()
         assert view.item_count == 50_010
-        assert view.rows_wrapped - wrapped <= 10 + 5
+        assert view.messages_wrapped - wrapped <= 10 + 5
         assert "message number 50009" in "\n".join(visible_rows(view))
 
 

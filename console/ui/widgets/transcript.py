@@ -307,7 +307,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._settling = False
         self.render_line_calls = 0
         """Rows rendered so far (a probe for tests and the benchmark)."""
-        self.rows_wrapped = 0
+        self.messages_wrapped = 0
         """Messages wrapped exactly so far (a probe for tests and the benchmark)."""
         initial = list(items)
         if initial:
@@ -687,7 +687,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _render_message(self, item: TranscriptItem, width: int) -> list[Strip]:
         """Wrap one message into full-width rows for ``width`` cells."""
-        self.rows_wrapped += 1
+        self.messages_wrapped += 1
         console = self.app.console
         base = self._base_style()
         style = self._style
