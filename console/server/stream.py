@@ -109,7 +109,12 @@ async def stream_endpoint(
 
 async def _receive_json(websocket: WebSocket) -> dict[str, Any] | None:
     """Next JSON object from the client; ``None`` for frames that are not one."""
-    text = await websocket.receive_text()
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        text = (message.get("bytes") or b"").decode("utf-8", "replace")
     try:
         value = json.loads(text)
     except ValueError:

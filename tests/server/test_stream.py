@@ -253,3 +253,16 @@ async def test_heartbeats(make_ref_server: Callable[..., RefServer]) -> None:
         await ws.send(json.dumps({"type": "ping"}))
         frames = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(3)]
         assert {"type": "pong"} in frames
+
+
+async def test_junk_frames_are_ignored(server: RefServer) -> None:
+    """Binary, non-JSON and unknown frames neither crash the stream nor count as hello."""
+    a = agent(server)
+    async with ws_connect(server, token_of(a)) as ws:
+        await ws.send(b"\x00\xff binary")
+        await ws.send("not json")
+        await ws.send(json.dumps([1, 2]))
+        await ws.send(json.dumps({"type": "mystery"}))
+        assert (await hello(ws, None))["type"] == "welcome"
+        await ws.send(b'{"type": "ping"}')
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
