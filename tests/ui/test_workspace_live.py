@@ -304,3 +304,59 @@ async def test_connection_indicator_follows_server_stop_and_recovery(ref_server:
             lambda: "are you there?" in [i.body for i in pane.transcript.items()],
             what="message after recovery",
         )
+
+
+async def test_close_with_transcript_and_survey_and_transfer_to_a_department(
+    ref_server: RefServer,
+) -> None:
+    """F10 closes (transcript e-mail + CSAT request) and removes the pane; ctrl+t transfers
+    another chat to a department, which also leaves my grid.  A new queued chat toasts."""
+    dept = department(ref_server)
+    other = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    app = make_app(backend)
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        closing = Customer(ref_server, "Cleo", "cleo@example.com")
+        moving = Customer(ref_server, "Max")
+        await asyncio.to_thread(closing.start, dept, "thanks, all good")
+        await asyncio.to_thread(moving.start, dept, "wrong department")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: len(screen.grid.panes) == 2, what="two panes")
+        screen.grid.activate(closing.conversation_id)
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CloseScreen", what="dialog")
+        assert app.screen.query_one("#transcript-email").value == "cleo@example.com"  # type: ignore[attr-defined]
+        await pilot.click("#confirm-close")
+        await wait_for(pilot, lambda: len(screen.grid.panes) == 1, what="closed pane removed")
+        http = agent_http(ref_server, "Ana")
+        closed = http.get(f"/conversations/{closing.conversation_id}").json()
+        assert closed["state"] == "closed"
+        screen.grid.activate(moving.conversation_id)
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "TransferScreen", what="dialog")
+        targets = app.screen.query_one("#transfer-targets")
+        index = next(
+            i
+            for i in range(targets.option_count)  # type: ignore[attr-defined]
+            if targets.get_option_at_index(i).id.startswith("d:")  # type: ignore[attr-defined]
+            and other in str(targets.get_option_at_index(i).prompt)  # type: ignore[attr-defined]
+        )
+        targets.highlighted = index  # type: ignore[attr-defined]
+        targets.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(screen.grid.panes) == 0, what="transferred pane removed")
+        moved = http.get(f"/conversations/{moving.conversation_id}").json()
+        assert moved["department_name"] == other and moved["assignee_id"] is None
+        await pilot.press("f2")  # away: the next chat waits in the queue
+        await wait_for(pilot, lambda: app.controller.me.status == "away", what="away")  # type: ignore[union-attr]
+        await asyncio.to_thread(Customer(ref_server, "Nia").start, dept, "hello?")
+        await wait_for(
+            pilot,
+            lambda: any("Nia" in n.message for n in app._notifications),
+            what="new chat toast",
+        )
+        assert rings
