@@ -311,3 +311,42 @@ async def test_provider_in_the_global_command_palette() -> None:
         await pilot.press(*(["down"] * (index + 1)), "enter")
         await pilot.pause()
         assert [reply.id for reply in screen.chosen] == ["5"]
+
+
+async def test_every_hostile_string_as_title_shortcut_and_body() -> None:
+    """Markup, escape sequences, bidi and zero-width text in any field: shown, never executed."""
+    from console.core.sanitize import sanitize_inbound_text, sanitize_single_line
+    from tests.ui_widgets.hostile import ALL
+
+    replies = []
+    for i, text in enumerate(ALL):
+        replies.append(CannedReply(id=f"raw{i}", title=text, shortcut=text[:10], body=text))
+        replies.append(
+            CannedReply(
+                id=f"san{i}",
+                title=sanitize_single_line(text),
+                shortcut=sanitize_single_line(text)[:10],
+                body=sanitize_inbound_text(text),
+            )
+        )
+    app = PaletteApp(replies)
+    async with app.run_test(size=(100, 50)) as pilot:
+        for query in ["", "click", "[", "x1b", "evil", "한국"]:
+            app.open(query=query)
+            await pilot.pause()
+            if not query:
+                await pilot.press("down")
+            prompts = await _wait_for_hits(pilot, app)
+            joined = "\n".join(prompts)
+            for bad in FORBIDDEN_IN_OUTPUT:
+                assert bad not in joined, (query, repr(bad))
+            if query == "click":
+                assert "[@click=app.quit]click me[/]" in joined
+            for _ in range(3):
+                if not CommandPalette.is_open(app):
+                    break
+                await pilot.press("escape")
+                await pilot.pause()
+            assert not CommandPalette.is_open(app)
+        assert app.is_running
+        assert not [a for a in app.actions_run if "quit" in a or "bell" in a]
