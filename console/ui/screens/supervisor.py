@@ -182,6 +182,7 @@ class SupervisorScreen(Screen[None]):
         self._summary_dirty = False
         self._store_unsubscribe: Callable[[], None] | None = None
         self._watched_dirty: set[str] = set()
+        self._watch_grid: WatchGrid | None = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -228,7 +229,10 @@ class SupervisorScreen(Screen[None]):
 
     @property
     def watch_grid(self) -> WatchGrid:
-        return self.query_one(WatchGrid)
+        grid = self._watch_grid
+        if grid is None:  # cached: looked up on every event
+            grid = self._watch_grid = self.query_one(WatchGrid)
+        return grid
 
     @property
     def filter_input(self) -> Input:
