@@ -321,17 +321,47 @@ async def test_theme_change_clears_the_strip_cache() -> None:
 
 
 async def test_random_appends_and_scrolls_never_paint_a_broken_row() -> None:
-    """Mixed sizes, scrolls and appends: every visible row is within the width."""
+    """Scrolls, appends, resizes, history loads and edits: every painted row is exact and fits."""
     rng = random.Random(7)
     items = [make_item(i, "word " * rng.randint(0, 60)) for i in range(400)]
     app = TranscriptApp(items)
     async with app.run_test(size=(45, 15)) as pilot:
         await pilot.pause()
         view = app.transcript
-        for step in range(30):
-            action = rng.choice(["pageup", "pagedown", "up", "down", "home", "end", "append"])
+        older = 0
+        for step in range(40):
+            action = rng.choice(
+                [
+                    "pageup",
+                    "pagedown",
+                    "up",
+                    "down",
+                    "home",
+                    "end",
+                    "append",
+                    "resize",
+                    "prepend",
+                    "edit",
+                ]
+            )
             if action == "append":
                 view.append(make_item(1000 + step, "new " * rng.randint(1, 30)))
+            elif action == "resize":
+                await pilot.resize_terminal(rng.randint(20, 90), rng.randint(6, 30))
+            elif action == "prepend":
+                older += 1
+                view.prepend_items(
+                    [make_item(-100 * older - i, "old " * rng.randint(0, 40)) for i in range(5)],
+                    has_older=True,
+                )
+            elif action == "edit":
+                index = rng.randrange(view.item_count)
+                item = view.items()[index]
+                view.update_item(
+                    make_item(
+                        0, "edited " * rng.randint(0, 50), id=item.id, revision=item.revision + 1
+                    )
+                )
             else:
                 await pilot.press(action)
             await pilot.pause()
@@ -339,6 +369,14 @@ async def test_random_appends_and_scrolls_never_paint_a_broken_row() -> None:
             rows = visible_rows(view)
             assert all(cell_len(row) <= width for row in rows)
             assert view.virtual_size.height == view.total_lines
+            # Every painted row is the exact row of the message the index maps it to.
+            top = round(view.scroll_y)
+            for y, row in enumerate(rows):
+                if top + y >= view.total_lines or (view.unseen_count and y == len(rows) - 1):
+                    continue
+                index, sub = view._index.find(top + y)
+                assert view._exact[index], (step, action, y)
+                assert row == view._strips_for(view.items()[index])[sub].text
 
 
 async def test_hidden_transcript_lays_out_when_shown() -> None:
