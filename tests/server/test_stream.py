@@ -266,3 +266,62 @@ async def test_junk_frames_are_ignored(server: RefServer) -> None:
         assert (await hello(ws, None))["type"] == "welcome"
         await ws.send(b'{"type": "ping"}')
         assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
+
+
+async def test_reconnecting_during_concurrent_writes_loses_and_repeats_nothing(
+    server: RefServer,
+) -> None:
+    """While 60 messages are sent concurrently, a client that keeps reconnecting with
+    resume_after ends up with exactly the events a never-disconnected client saw."""
+    watcher = agent(server)
+    flaky = agent(server)
+    cust, _ = customer(server)
+    conv = await asyncio.to_thread(start_chat, cust, message="stress")
+    marker = "stress-end"
+
+    async def writer() -> None:
+        async with httpx.AsyncClient(
+            base_url=server.api, headers=dict(cust.headers), trust_env=False
+        ) as http:
+            for batch in range(6):
+                await asyncio.gather(
+                    *(
+                        http.post(
+                            f"/customer/conversations/{conv['id']}/messages",
+                            json={"client_id": f"s{batch}-{i}", "body": f"s{batch}-{i}"},
+                        )
+                        for i in range(10)
+                    )
+                )
+            await http.post(
+                f"/customer/conversations/{conv['id']}/messages",
+                json={"client_id": "end", "body": marker},
+            )
+
+    def has_marker(frames: list[Frame]) -> bool:
+        return any(f["type"] == "message.created" and f["data"]["body"] == marker for f in frames)
+
+    async with ws_connect(server, token_of(watcher)) as always:
+        start = (await hello(always, None))["last_seq"]
+        write_task = asyncio.create_task(writer())
+        got: list[Frame] = []
+        last = start
+        connections = 0
+        while not has_marker(got):
+            connections += 1
+            async with ws_connect(server, token_of(flaky)) as ws:
+                assert (await hello(ws, last))["type"] == "welcome"
+                try:
+                    got += await collect(ws, lambda fs: len(fs) >= 7 or has_marker(fs), timeout=0.5)
+                except TimeoutError:
+                    pass
+                if got:
+                    last = got[-1]["seq"]
+        await write_task
+        reference = await collect(always, has_marker, timeout=10)
+    seqs = [f["seq"] for f in got]
+    assert seqs == sorted(set(seqs)), "duplicate or out-of-order events"
+    assert got == [f for f in reference if f["seq"] <= got[-1]["seq"]]
+    bodies = [f["data"]["body"] for f in got if f["type"] == "message.created"]
+    assert len(bodies) == 61
+    assert connections >= 5  # it really did resume many times
