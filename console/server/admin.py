@@ -212,6 +212,18 @@ def subject_of(db_path: Path | str, token: str) -> tuple[str, str] | None:
         conn.close()
 
 
+def revoke_token(db_path: Path | str, token: str) -> bool:
+    """Revoke a token (it answers 401 from the next request on); False if it was unknown."""
+    conn = connect(Path(db_path))
+    try:
+        cur = conn.execute(
+            "UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0", (hash_token(token),)
+        )
+        return cur.rowcount > 0
+    finally:
+        conn.close()
+
+
 def create_department(
     db_path: Path | str,
     name: str,

@@ -30,3 +30,15 @@ def test_ref_server_serves_restarts_and_logs_requests(ref_server: RefServer) -> 
     assert {"method": "GET", "path": "/api/v1/queues", "role": "supervisor", "status": 200} in log
     ref_server.clear_request_log()
     assert ref_server.request_log() == []
+
+
+def test_revoked_token_is_refused(server: RefServer) -> None:
+    """admin.revoke_token takes effect on the running server at once."""
+    from console.server.admin import revoke_token
+
+    token = server.token("agent", "Leaver")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(server.api + "/me", headers=headers).status_code == 200
+    assert revoke_token(server.db_path, token) is True
+    assert revoke_token(server.db_path, token) is False
+    assert httpx.get(server.api + "/me", headers=headers).status_code == 401
