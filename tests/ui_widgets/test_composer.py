@@ -278,3 +278,26 @@ def test_terminal_bytes_for_the_newline_keys() -> None:
     assert keys("\x1b[13;3u") == ["alt+enter"]
     # Legacy terminals/tmux: documented limitation, alt+enter is plain enter.
     assert keys("\x1b\r") == ["enter"]
+
+
+async def test_over_long_reply_is_refused_with_the_overflow_selected() -> None:
+    """Near the limit a counter appears; past it Enter refuses and selects the extra text."""
+    app = ComposerApp(max_length=20)
+    async with app.run_test() as pilot:
+        composer = app.composer
+        await pilot.press(*"0123456789")
+        assert not composer.border_subtitle
+        await pilot.press(*"01234567")
+        await pilot.pause()
+        assert composer._border_subtitle is not None
+        assert composer._border_subtitle.plain == "18/20"
+        await pilot.press(*"89ABC")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not app.of(Composer.Submitted)
+        assert composer.selected_text == "ABC"
+        assert composer._border_subtitle.plain == "23/20"
+        await pilot.press("backspace")  # deletes the selection
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [m.text for m in app.of(Composer.Submitted)] == ["01234567890123456789"]

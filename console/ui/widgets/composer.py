@@ -34,12 +34,14 @@ from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import Location, Selection
 
 from console.core.text import graphemes
+from console.protocol.limits import MAX_BODY_CHARS
 from console.ui.safe import neutralize_controls, widget_text
 
 __all__ = ["CANNED_PREFIXES", "Composer"]
@@ -146,6 +148,7 @@ class Composer(TextArea):
         clear_on_submit: bool = True,
         typing_interval: float = 2.0,
         typing_idle: float = 5.0,
+        max_length: int = MAX_BODY_CHARS,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -170,6 +173,8 @@ class Composer(TextArea):
         self.clear_on_submit = clear_on_submit
         self.typing_interval = typing_interval
         self.typing_idle = typing_idle
+        self.max_length = max_length
+        """Longest reply in characters (the server's body limit); longer ones are refused."""
         self._typing_active = False
         self._typing_sent_at = 0.0
         self._idle_timer: Timer | None = None
@@ -252,6 +257,20 @@ class Composer(TextArea):
         if _is_canned_trigger(stripped):
             self.post_message(self.CannedRequested(self, stripped[1:], stripped[0]))
             return
+        if len(text) > self.max_length:
+            # Refuse here with the overflow selected instead of a 400 from the server.
+            self.select_range(self.max_length, len(text))
+            self.app.bell()
+            self.notify(
+                widget_text(
+                    "widgets.composer.too_long",
+                    count=f"{len(text):,}",
+                    limit=f"{self.max_length:,}",
+                ),
+                severity="error",
+                markup=False,
+            )
+            return
         self._stop_typing()
         self.post_message(self.Submitted(self, text, self.conversation_id))
         if self.clear_on_submit:
@@ -313,9 +332,20 @@ class Composer(TextArea):
             return
         await super()._on_key(event)
 
+    def _update_counter(self) -> None:
+        """Show ``used/limit`` under the composer from 90% of the limit on."""
+        used = len(self.text)
+        if used * 10 < self.max_length * 9:
+            if self.border_subtitle:
+                self.border_subtitle = None
+            return
+        style = "bold $error" if used > self.max_length else "$warning"
+        self.border_subtitle = Content.styled(f"{used:,}/{self.max_length:,}", style)
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if event.text_area is not self:
             return
+        self._update_counter()
         self.save_draft()
         if self._programmatic_text is not None and self.text == self._programmatic_text:
             return
