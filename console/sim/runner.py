@@ -184,8 +184,8 @@ class _Inbox:
             self.messages.put_nowait(data)
 
     def offer_conversation(self, data: dict[str, Any]) -> None:
-        if self.conversation_id and data.get("id") != self.conversation_id:
-            return
+        if data.get("id") != self.conversation_id:
+            return  # also before ours is known: the same person may have older chats
         if data.get("state") == "closed":
             self.closed.set()
 
@@ -365,7 +365,10 @@ class _Customer:
         poll_every = max(0.05, min(1.0, 2.0 / self.run.speed))
         while True:
             if not self.inbox.messages.empty():
-                return self.inbox.messages.get_nowait()
+                early = self.inbox.messages.get_nowait()
+                if early.get("conversation_id") not in (None, self.conversation_id):
+                    continue  # another chat of the same person, queued before ours was known
+                return early
             if self.inbox.closed.is_set():
                 return "closed"
             remaining = deadline - time.monotonic()
@@ -380,7 +383,8 @@ class _Customer:
                     continue
             with contextlib.suppress(TimeoutError):
                 got = await asyncio.wait_for(self.inbox.messages.get(), min(remaining, poll_every))
-                return got
+                if got.get("conversation_id") in (None, self.conversation_id):
+                    return got
 
     # ------------------------------------------------------------------ the script
 
