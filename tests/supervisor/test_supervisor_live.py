@@ -458,6 +458,20 @@ async def test_sort_filter_and_watch_six(ref_server: RefServer) -> None:
             lambda: "A line that arrives live" in first.transcript_plain(),
             "the live message in the watch pane",
         )
+        # A watched chat that an agent closes says so in its pane.
+        by_id = {agent_id: name for name, (agent_id, _tok) in world.agents.items()}
+        closing = next(
+            p
+            for p in screen.watch_grid.panes
+            if p.conversation is not None and p.conversation.assignee_id in by_id
+        )
+        assert closing.conversation is not None and closing.conversation.assignee_id
+        await world.agent_closes(by_id[closing.conversation.assignee_id], closing.conversation_id)
+        await wait_for(
+            pilot,
+            lambda: t("supervisor.watch.closed") in closing.info_plain,
+            "the closed state in the watch pane",
+        )
         await pilot.press("v")
         await pilot.pause()
         first.focus()

@@ -358,8 +358,15 @@ class SupervisorScreen(Screen[None]):
         elif event.type in {"conversation.updated", "conversation.created"}:
             self._poll_soon()
             cid = event.data.get("id")
-            if isinstance(cid, str) and self.watch_grid.pane(cid) is not None:
-                self._watched_dirty.add(cid)
+            pane = self.watch_grid.pane(cid) if isinstance(cid, str) else None
+            if pane is not None:
+                try:
+                    conv = m.decode_event_data(event)
+                except Exception:
+                    conv = None
+                if isinstance(conv, m.Conversation):
+                    pane.conversation = conv  # keeps closed/transferred states the table drops
+                    self._watched_dirty.add(conv.id)
 
     def _message_for_watch(self, event: m.Event) -> None:
         cid = event.data.get("conversation_id")
@@ -490,10 +497,6 @@ class SupervisorScreen(Screen[None]):
                 if new_second or pane.conversation_id in watched:
                     conv = dash.conversations.get(pane.conversation_id) or pane.conversation
                     if conv is not None:
-                        if pane.conversation_id in watched and pane.conversation_id not in (
-                            dash.conversations
-                        ):
-                            conv = self._closed_copy(conv)
                         pane.show_conversation(conv, now)
         if self.latency_samples is not None and changes.marked_at:
             done = time.perf_counter()
@@ -501,14 +504,6 @@ class SupervisorScreen(Screen[None]):
 
     def _watched_ids(self) -> set[str]:
         return {pane.conversation_id for pane in self.watch_grid.panes}
-
-    @staticmethod
-    def _closed_copy(conv: m.Conversation) -> m.Conversation:
-        if conv.state == "closed":
-            return conv
-        import msgspec
-
-        return msgspec.structs.replace(conv, state="closed")
 
     # ------------------------------------------------------------------ bindings
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

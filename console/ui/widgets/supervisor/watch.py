@@ -114,6 +114,12 @@ class WatchPane(Vertical, can_focus=True):
             lines.append(Content.styled(t("supervisor.watch.closed"), "$warning"))
         self.query_one(".watch-info", Static).update(Content("\n").join(lines))
 
+    @property
+    def info_plain(self) -> str:
+        """The customer-info header as plain text (tests)."""
+        content = self.query_one(".watch-info", Static).render()
+        return content.plain if isinstance(content, Content) else str(content)
+
     def show_error(self, sentence: str) -> None:
         self.query_one(".watch-info", Static).update(Content.styled(sentence, "$error"))
 
