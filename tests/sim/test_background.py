@@ -14,14 +14,16 @@ def test_background_simulator_chats_until_stopped(ref_server: Any) -> None:
     deadline = time.monotonic() + 30
     try:
         while time.monotonic() < deadline:
-            queued = [
-                r for r in ref_server.request_log() if r["path"] == "/api/v1/customer/conversations"
+            started = [
+                r
+                for r in ref_server.request_log()
+                if r["path"] == "/api/v1/customer/conversations" and r["status"] == 201
             ]
-            if len(queued) >= 2:
+            if len(started) >= 3:  # the sim counts a start just after the server logs it
                 break
             time.sleep(0.1)
     finally:
-        stats = sim.stop()
+        stats = sim.stop(timeout=60)
     assert not sim.running
     assert sim.error is None
     assert stats is not None
