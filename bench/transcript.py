@@ -5,7 +5,8 @@ same process on the same generated messages (seeded mix of English, Korean
 and Japanese, 3-40 words, some internal notes and attachments):
 
 Every figure comes as wall time (``*_ms``) and CPU time of this process
-(``*_cpu_ms``; steadier when other work shares the machine).
+(``*_cpu_ms``; steadier when other work shares the machine); per-step figures
+as mean and median over ``--steps`` steps.
 
 * ``open_ms``: from starting the app to the first frame being painted with
   all messages loaded (RichLog renders every message at write time;
@@ -31,6 +32,7 @@ import gc
 import json
 import platform
 import random
+import statistics
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -113,19 +115,30 @@ class RichLogBench(App[None]):
             log.write(richlog_text(item))
 
 
-class Clock:
-    """Wall and CPU time together (CPU time is steadier on a shared machine)."""
+class Steps:
+    """Per-step wall and CPU times; reports mean and median (the median shrugs off
+    spikes from other work on a shared machine)."""
 
     def __init__(self) -> None:
         gc.collect()  # don't bill one widget for the other's garbage
-        self.wall = time.perf_counter()
-        self.cpu = time.process_time()
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self._start = (0.0, 0.0)
 
-    def elapsed_ms(self, per: int = 1) -> tuple[float, float]:
-        return (
-            (time.perf_counter() - self.wall) * 1000 / per,
-            (time.process_time() - self.cpu) * 1000 / per,
-        )
+    def start(self) -> None:
+        self._start = (time.perf_counter(), time.process_time())
+
+    def stop(self) -> None:
+        self.wall.append((time.perf_counter() - self._start[0]) * 1000)
+        self.cpu.append((time.process_time() - self._start[1]) * 1000)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "mean_ms": round(statistics.fmean(self.wall), 3),
+            "median_ms": round(statistics.median(self.wall), 3),
+            "mean_cpu_ms": round(statistics.fmean(self.cpu), 3),
+            "median_cpu_ms": round(statistics.median(self.cpu), 3),
+        }
 
 
 async def measure(
@@ -136,49 +149,54 @@ async def measure(
     app.animation_level = "none"
     results: dict[str, Any] = {}
 
-    def record(name: str, values: tuple[float, float]) -> None:
-        results[f"{name}_ms"] = round(values[0], 3)
-        results[f"{name}_cpu_ms"] = round(values[1], 3)
-
-    clock = Clock()
+    opening = Steps()
+    opening.start()
     async with app.run_test(size=SIZE) as pilot:
         # Private, but exactly "every pending repaint has been done" (Pilot uses it).
         await pilot._wait_for_screen()
-        record("open", clock.elapsed_ms())
+        opening.stop()
+        results["open_ms"] = round(opening.wall[0], 1)
+        results["open_cpu_ms"] = round(opening.cpu[0], 1)
         widget: TranscriptView | RichLog = app.query_one(
             TranscriptView if app_class is TranscriptBench else RichLog
         )
         results["virtual_lines"] = widget.virtual_size.height
         page = widget.scrollable_content_region.height
 
-        async def scroll_steps(delta: int) -> tuple[float, float]:
-            clock = Clock()
+        async def scroll_steps(delta: int) -> dict[str, float]:
+            timing = Steps()
             for _ in range(steps):
+                timing.start()
                 widget.scroll_to(y=widget.scroll_y - delta, animate=False, immediate=True)
                 await pilot._wait_for_screen()
-            return clock.elapsed_ms(steps)
+                timing.stop()
+            return timing.summary()
 
-        record("scroll_line", await scroll_steps(1))
-        record("scroll_page", await scroll_steps(page))
+        results["scroll_line"] = await scroll_steps(1)
+        results["scroll_page"] = await scroll_steps(page)
 
         # Widget-only cost: move by a page and build every visible row directly.
-        clock = Clock()
+        timing = Steps()
         for _ in range(steps):
+            timing.start()
             widget.scroll_to(y=widget.scroll_y - page, animate=False, immediate=True)
             for y in range(page):
                 widget.render_line(y)
-        record("render_page", clock.elapsed_ms(steps))
+            timing.stop()
+        results["render_page"] = timing.summary()
 
         widget.scroll_end(animate=False, immediate=True)
         await pilot._wait_for_screen()
-        clock = Clock()
+        timing = Steps()
         for i, item in enumerate(extra):
+            timing.start()
             if isinstance(widget, TranscriptView):
                 widget.append(replace(item, id=f"extra{i}"))
             else:
                 widget.write(richlog_text(item))
             await pilot._wait_for_screen()
-        record("append", clock.elapsed_ms(steps))
+            timing.stop()
+        results["append"] = timing.summary()
     return results
 
 
@@ -191,8 +209,14 @@ async def main() -> None:
     ours = await measure(TranscriptBench, items, args.steps)
     richlog = await measure(RichLogBench, items, args.steps)
 
-    def ratio(key: str) -> float | None:
-        return round(richlog[key] / ours[key], 2) if ours[key] else None
+    ratios: dict[str, float | None] = {
+        "open_ms": round(richlog["open_ms"] / ours["open_ms"], 1),
+        "open_cpu_ms": round(richlog["open_cpu_ms"] / ours["open_cpu_ms"], 1),
+    }
+    for phase in ("scroll_line", "scroll_page", "render_page", "append"):
+        for key in ("mean_ms", "median_ms", "mean_cpu_ms", "median_cpu_ms"):
+            mine = ours[phase][key]
+            ratios[f"{phase}.{key}"] = round(richlog[phase][key] / mine, 2) if mine else None
 
     print(
         json.dumps(
@@ -203,7 +227,7 @@ async def main() -> None:
                 "terminal": list(SIZE),
                 "transcript_view": ours,
                 "rich_log": richlog,
-                "richlog_over_transcript": {key: ratio(key) for key in ours if key.endswith("_ms")},
+                "richlog_over_transcript": ratios,
                 "python": platform.python_version(),
                 "textual": textual.__version__,
             },
