@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-# Raise for an exploratory run: AGENT_CONSOLE_FUZZ_EXAMPLES=200 pytest tests/server_contract
+# Exploratory run: AGENT_CONSOLE_FUZZ_EXAMPLES=200 pytest tests/server_contract --timeout=0
 MAX_EXAMPLES = int(os.environ.get("AGENT_CONSOLE_FUZZ_EXAMPLES", "5"))
 
 BOUNDED = settings(
@@ -152,12 +152,14 @@ def _call(case: Any, target: Target) -> None:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@pytest.mark.timeout(300)
 @schema.parametrize()
 @BOUNDED
 def test_agent_requests_never_cause_server_errors(case: Any, agent_target: Target) -> None:
     _call(case, agent_target)
 
 
+@pytest.mark.timeout(300)
 @schema.parametrize()
 @BOUNDED
 def test_supervisor_requests_never_cause_server_errors(
@@ -166,6 +168,7 @@ def test_supervisor_requests_never_cause_server_errors(
     _call(case, supervisor_target)
 
 
+@pytest.mark.timeout(300)
 @schema.parametrize()
 @BOUNDED
 def test_customer_requests_never_cause_server_errors(case: Any, customer_target: Target) -> None:
