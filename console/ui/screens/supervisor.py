@@ -42,6 +42,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from console.backends.base import Backend, BackendError, ConnectionPhase, ConnectionState
 from console.core.dashboard import Dashboard, Thresholds
 from console.core.i18n import t
+from console.core.store import Store
 from console.protocol import models as m
 from console.ui.widgets.supervisor.panels import AlertsPanel, ReadOnlyBar, TrafficPanel
 from console.ui.widgets.supervisor.tables import AgentTable, ConversationTable, DepartmentTable
@@ -151,7 +152,7 @@ class SupervisorScreen(Screen[None]):
     def __init__(
         self,
         backend: Backend,
-        store: Any = None,
+        store: Store | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
         thresholds: Thresholds | None = None,
@@ -162,7 +163,7 @@ class SupervisorScreen(Screen[None]):
         super().__init__(id="supervisor")
         self.backend = backend
         self._owns_store = store is None
-        self.store = store if store is not None else self._make_store()
+        self.store: Store | None = store if store is not None else self._make_store()
         self.clock = clock or _now
         self.refresh_hz = refresh_hz
         self.load_on_mount = load_on_mount
@@ -276,27 +277,17 @@ class SupervisorScreen(Screen[None]):
             self._store_unsubscribe = None
 
     # ------------------------------------------------------------------ data in
-    def _make_store(self) -> Any:
+    def _make_store(self) -> Store:
         """Our own client Store (for trigger severities) when the app did not pass one."""
-        try:
-            from console.core.store import Store  # deferred: client-core module
-        except ImportError:
-            return None
-        try:
-            return Store()
-        except Exception:
-            return None
+        return Store()
 
     def _store_severity(self, conversation_id: str) -> int:
         """Trigger severity (0-3) the store computed from the customer's recent messages."""
         store = self.store
         if store is None:
             return 0
-        try:
-            entry = store.entry(conversation_id)
-        except Exception:
-            return 0
-        return int(getattr(entry, "severity", 0) or 0) if entry is not None else 0
+        entry = store.entry(conversation_id)
+        return int(entry.severity) if entry is not None else 0
 
     def _attach_feed(self) -> None:
         """Listen for live events without stealing them from anyone.
