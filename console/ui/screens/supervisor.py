@@ -165,6 +165,7 @@ class SupervisorScreen(Screen[None]):
         self._owns_store = store is None
         self.store: Store | None = store if store is not None else self._make_store()
         self.clock = clock or _now
+        self._explicit_clock = clock is not None
         self.refresh_hz = refresh_hz
         self.load_on_mount = load_on_mount
         self._explicit_thresholds = thresholds is not None
@@ -254,6 +255,9 @@ class SupervisorScreen(Screen[None]):
             )
 
     def on_mount(self) -> None:
+        app_clock = getattr(self.app, "clock", None)
+        if not self._explicit_clock and callable(app_clock):
+            self.clock = app_clock  # AgentConsoleApp's clock: tests move time for every screen
         if not self._explicit_thresholds:
             self._thresholds_from_config()
         self.sub_title = t("supervisor.readonly_hint")
