@@ -13,6 +13,7 @@ tests can move time; every timer in the workspace reads it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
@@ -48,6 +49,9 @@ from console.ui.screens.agent import AgentScreen, WorkspaceSettings
 from console.ui.screens.help import HelpScreen, active_binding_rows
 
 log = logging.getLogger(__name__)
+
+ATTENTION_GAP = 2.0
+"""Seconds between two new-chat/new-message toasts (and bells)."""
 
 
 class WorkspaceCommands(Provider):
@@ -125,6 +129,9 @@ class AgentConsoleApp(App[None]):
         )
         self.agent_screen: AgentScreen | None = None
         self.binding_problems: list[str] = []
+        self._last_attention = -1e9
+        self.attention_gap = ATTENTION_GAP
+        self._suppressed = 0
 
     # ------------------------------------------------------------------ startup
     def on_mount(self) -> None:
@@ -256,6 +263,16 @@ class AgentConsoleApp(App[None]):
             self._attention(tr("new_message", name=name))
 
     def _attention(self, text: str) -> None:
+        """Toast + bell, at most one per ``ATTENTION_GAP`` seconds (a burst of 40 new
+        chats is one toast and one bell, not 40)."""
+        now = time.monotonic()
+        if now - self._last_attention < self.attention_gap:
+            self._suppressed += 1
+            return
+        if self._suppressed:
+            text = f"{text} (+{self._suppressed})"
+        self._suppressed = 0
+        self._last_attention = now
         if self.settings.toasts:
             self.notify(text, markup=False)
         if self.settings.bell:

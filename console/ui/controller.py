@@ -134,6 +134,7 @@ class WorkspaceController:
         self._flush_handle: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
         self._events: AsyncIterator[m.Event] | None = None
+        self._gone: set[str] = set()
         backend.on_connection_change(self._connection_changed)
 
     # ------------------------------------------------------------------ queries
@@ -298,10 +299,10 @@ class WorkspaceController:
         self.pane_order[:] = [cid for cid in self.pane_order if cid in mine_set]
         added = [cid for cid in mine if cid not in self.pane_order]
         self.pane_order.extend(added)
-        for cid in set(before) - mine_set:
-            self.panes.pop(cid, None)
-            self.promises.fulfil(cid)
-            self.alerted.discard(cid)
+        # Forget pane state only at the next flush, and only if the chat is still
+        # gone: a replayed older event can flip a chat back to "queued" for a
+        # moment before the next event makes it mine again.
+        self._gone.update(set(before) - mine_set)
         if self.pane_order != before:
             self._mark_lists()
         return added
@@ -467,6 +468,11 @@ class WorkspaceController:
             self._last_flush = asyncio.get_running_loop().time()
         except RuntimeError:
             self._last_flush = 0.0
+        for cid in self._gone - set(self.pane_order):
+            self.panes.pop(cid, None)
+            self.promises.fulfil(cid)
+            self.alerted.discard(cid)
+        self._gone.clear()
         dirty, lists = frozenset(self._dirty), self._dirty_lists
         self._dirty.clear()
         self._dirty_lists = False

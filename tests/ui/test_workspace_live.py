@@ -317,6 +317,7 @@ async def test_close_with_transcript_and_survey_and_transfer_to_a_department(
     app = make_app(backend)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    app.attention_gap = 0.0  # every toast counts here
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
         closing = Customer(ref_server, "Cleo", "cleo@example.com")

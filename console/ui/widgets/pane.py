@@ -72,16 +72,13 @@ def header_content(
     warning: float,
     critical: float,
 ) -> Content:
-    """The pane header line (plain data + our own styles; never markup)."""
+    """Two header lines: who + timers/badges first (they must not be cut off), then
+    department and page.  Plain data + our own styles; never markup."""
     conversation = entry.conversation
     assert conversation is not None
     parts: list[str | Content | tuple[str, str]] = []
     number = CIRCLED[index] if 0 <= index < len(CIRCLED) else f"{index + 1}."
     parts += [(number, "bold"), " ", (conversation.customer_name, "bold")]
-    if conversation.department_name:
-        parts += [" · ", conversation.department_name]
-    if conversation.page_url:
-        parts += [" · ", (conversation.page_url, "dim")]
     waited = wait_seconds(entry, now)
     level = wait_level(waited, warning, critical)
     if waited is not None:
@@ -102,14 +99,21 @@ def header_content(
         urgent = promise.state(now) is not PromiseState.OK
         style = "bold reverse $warning" if urgent else "$secondary"
         parts += ["  ", (f"⌛ {tr('promise_left', time=format_duration(left))}", style)]
-    return Content.assemble(*parts)
+    where: list[str | Content | tuple[str, str]] = []
+    if conversation.department_name:
+        where.append(conversation.department_name)
+    if conversation.page_url:
+        where += [" · " if where else "", (conversation.page_url, "dim")]
+    return Content.assemble(*parts, "\n", *where)
 
 
 class PaneHeader(Widget):
     """One-line header; re-rendered by the screen's one-second tick."""
 
     DEFAULT_CSS = """
-    PaneHeader { height: 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; }
+    PaneHeader {
+        height: 2; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; padding: 0 1;
+    }
     """
 
     def __init__(self, pane: ChatPane) -> None:
