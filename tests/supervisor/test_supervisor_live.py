@@ -244,6 +244,19 @@ async def test_rows_update_in_place_on_live_events(ref_server: RefServer) -> Non
         assert table.cell_updates > updates  # existing rows changed in place
         assert table.cell_text(_row_of(screen, "Newcomer"), "customer") == "Newcomer"
 
+        # A furious customer: the Store's trigger severity reaches the table and the alerts.
+        angry = _row_of(screen, "Newcomer")
+        await world.customer_says(angry, "I'm furious, cancel my account! Get me a manager!!!")
+        await wait_for(pilot, lambda: screen.dashboard.severity(angry) >= 2, "trigger severity")
+        await settle(pilot, screen)
+        assert table.cell_text(angry, "severity") == "●" * screen.dashboard.severity(angry)
+        expected = t(
+            "supervisor.alerts.frustrated",
+            name="Newcomer",
+            severity=screen.dashboard.severity(angry),
+        )
+        assert expected in screen.alerts_panel.plain
+
 
 def _row_of(screen: SupervisorScreen, name: str) -> str:
     return next(c.id for c in screen.dashboard.conversations.values() if c.customer_name == name)
