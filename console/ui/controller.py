@@ -135,6 +135,7 @@ class WorkspaceController:
         self._last_flush = 0.0
         self._events: AsyncIterator[m.Event] | None = None
         self._gone: set[str] = set()
+        self._listeners: list[Callable[[m.Event, Any], None]] = []
         backend.on_connection_change(self._connection_changed)
 
     # ------------------------------------------------------------------ queries
@@ -269,8 +270,22 @@ class WorkspaceController:
             for cid in list(self.pane_order):
                 if self.store.transcript(cid).stale:
                     await self.catch_up(cid)
-        if self._on_event is not None:
-            self._on_event(event, m.decode_event_data(event))
+        if self._on_event is not None or self._listeners:
+            data = m.decode_event_data(event)
+            if self._on_event is not None:
+                self._on_event(event, data)
+            for listener in list(self._listeners):
+                listener(event, data)
+
+    def add_event_listener(self, listener: Callable[[m.Event, Any], None]) -> Callable[[], None]:
+        """Also call ``listener(event, data)`` after each event is applied; returns an unsubscribe."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     async def catch_up(self, conversation_id: str) -> None:
         """Fetch what was missed after the newest loaded message (after a stream reset)."""

@@ -91,3 +91,20 @@ async def test_status_and_accepting_toggles_reach_the_server(ref_server: RefServ
         await pilot.pause(0.1)
         status_line = screen.status_bar.query_one("#me").render()
         assert "away" in str(status_line) and "not accepting" in str(status_line)
+
+
+async def test_supervisor_token_gets_the_read_only_supervisor_screen(ref_server: RefServer) -> None:
+    """A supervisor token: ReadOnlyBackend, SupervisorScreen, no status toggles."""
+    from console.backends.base import ReadOnlyBackend
+    from console.backends.native import NativeBackend
+    from console.ui.screens.supervisor import SupervisorScreen
+
+    backend = NativeBackend(ref_server.url, ref_server.token("supervisor", "Sue"))
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen), what="supervisor")
+        assert isinstance(app.backend, ReadOnlyBackend) and app.readonly
+        assert app.check_action("toggle_away", ()) is False
+        await pilot.press("f2")
+        await pilot.pause(0.2)
+        assert ref_server.mutating_requests(role="supervisor") == []

@@ -361,3 +361,43 @@ async def test_close_with_transcript_and_survey_and_transfer_to_a_department(
             what="new chat toast",
         )
         assert rings
+
+
+async def test_scrolling_to_the_top_loads_older_history_and_triggers_raise_a_badge(
+    ref_server: RefServer,
+) -> None:
+    """70 old messages: the newest page shows first, Home at the top loads the rest;
+    an angry refund demand highlights, badges the pane and notifies."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    customer = Customer(ref_server, "Olga")
+    await asyncio.to_thread(customer.start, dept, "message 0")
+    for number in range(1, 70):
+        await asyncio.to_thread(customer.say, f"message {number}")
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.grid.panes, what="pane")
+        pane = screen.grid.panes[0]
+        await wait_for(pilot, lambda: pane.transcript.items(), what="history")
+        first_page = [i.body for i in pane.transcript.items() if i.author_kind == "customer"]
+        assert "message 69" in first_page and "message 0" not in first_page
+        pane.transcript.focus()
+        await pilot.press("home")
+        await wait_for(
+            pilot,
+            lambda: "message 0" in [i.body for i in pane.transcript.items()],
+            what="older page loaded",
+        )
+        bodies = [i.body for i in pane.transcript.items() if i.author_kind == "customer"]
+        assert bodies == [f"message {n}" for n in range(70)]
+        await asyncio.to_thread(customer.say, "I want a REFUND NOW, this is ridiculous!!!")
+        await wait_for(
+            pilot,
+            lambda: any("Olga" in n.message for n in app._notifications if n.severity == "warning"),
+            what="trigger notification",
+        )
+        item = pane.transcript.items()[-1]
+        assert item.trigger_spans
+        await wait_for(pilot, lambda: "⚑" in pane.header().plain, what="badge")
