@@ -29,8 +29,8 @@ its timer instead of once per event.  See ``docs/supervisor.md``.
 
 from __future__ import annotations
 
+import bisect
 import enum
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -225,7 +225,7 @@ class Dashboard:
         self._agents: dict[str, _AgentInfo] = {}
         self._last_agent_reply: dict[str, datetime] = {}
         self._created: dict[str, datetime] = {}
-        self._created_order: deque[tuple[datetime, str]] = deque()
+        self._created_order: list[tuple[datetime, str]] = []  # sorted by creation time
         self._abandoned_seen: dict[str, str] = {}
         self._first_response: dict[str, tuple[str, float]] = {}
         self._changes = Changes()
@@ -368,7 +368,7 @@ class Dashboard:
         if conversation_id in self._created:
             return
         self._created[conversation_id] = created_at
-        self._created_order.append((created_at, conversation_id))
+        bisect.insort(self._created_order, (created_at, conversation_id))
         self._changes.traffic = True
 
     # ------------------------------------------------------------------ outputs
@@ -560,9 +560,11 @@ class Dashboard:
         minutes = self.thresholds.traffic_minutes
         start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
         # Forget creations older than the window (keeps memory flat over long shifts).
-        while self._created_order and self._created_order[0][0] < start - timedelta(minutes=1):
-            _at, cid = self._created_order.popleft()
-            self._created.pop(cid, None)
+        cutoff = bisect.bisect_left(self._created_order, (start - timedelta(minutes=1), ""))
+        if cutoff:
+            for _at, cid in self._created_order[:cutoff]:
+                self._created.pop(cid, None)
+            del self._created_order[:cutoff]
         buckets = [0] * minutes
         for created_at, _cid in self._created_order:
             index = int((created_at - start).total_seconds() // 60)

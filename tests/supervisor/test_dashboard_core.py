@@ -257,3 +257,10 @@ def test_format_duration() -> None:
     assert format_duration(5.9) == "5s"
     assert format_duration(185) == "3m05s"
     assert format_duration(7440) == "2h04m"
+
+
+def test_traffic_forgets_old_creations_whatever_the_arrival_order() -> None:
+    dash = Dashboard(Thresholds(traffic_minutes=5))
+    dash.load_conversations([conv("new", created_ago=30), conv("old", created_ago=3600)])
+    assert sum(dash.traffic(NOW).new_per_minute) == 1
+    assert [cid for _at, cid in dash._created_order] == ["new"]
