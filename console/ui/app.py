@@ -209,7 +209,7 @@ class AgentConsoleApp(App[None]):
         def update() -> None:
             screen = self.agent_screen
             if screen is not None and screen.is_mounted:
-                screen.status_bar.indicator.state = state
+                screen.show_connection(state)
             if state.phase is ConnectionPhase.AUTH_FAILED:
                 self.notify(tr("auth_failed", reason=state.detail), severity="error", markup=False)
 

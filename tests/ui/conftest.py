@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,6 +43,7 @@ def agent_backend(
     capacity: int = 3,
     status: str | None = "online",
     accepting: bool = True,
+    outbox_path: Path | None = None,
 ) -> tuple[NativeBackend, str]:
     agent_id, token = server.create_agent(name, departments=(department,), capacity=capacity)
     body: dict[str, object] = {"accepting": accepting}
@@ -54,7 +56,7 @@ def agent_backend(
         timeout=10.0,
     )
     assert r.status_code == 200, r.text
-    return NativeBackend(server.url, token), agent_id
+    return NativeBackend(server.url, token, outbox_path=outbox_path), agent_id
 
 
 class Customer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from tests.fixtures.reference_server import RefServer
 from tests.ui.conftest import Customer, agent_backend, agent_http, department, make_app, wait_for
@@ -265,13 +266,15 @@ async def test_focus_keys_jump_and_maximize(ref_server: RefServer) -> None:
         assert not first.has_class("-hidden") and not second.has_class("-hidden")
 
 
-async def test_connection_indicator_follows_server_stop_and_recovery(ref_server: RefServer) -> None:
-    """Killing the server shows 'reconnecting'; restarting it brings 'connected' back and
-    a message sent while it was down arrives."""
+async def test_connection_indicator_follows_server_stop_and_recovery(
+    ref_server: RefServer, tmp_path: Path
+) -> None:
+    """Killing the server shows 'reconnecting' and a banner; a reply typed meanwhile stays
+    pending (outbox) and is delivered once when the restarted server is back."""
     from console.backends.base import ConnectionPhase
 
     dept = department(ref_server)
-    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept, outbox_path=tmp_path / "outbox")
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
         customer = Customer(ref_server, "Kim")
@@ -279,6 +282,8 @@ async def test_connection_indicator_follows_server_stop_and_recovery(ref_server:
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: screen.grid.panes, what="pane")
+        pane = screen.grid.panes[0]
+        await wait_for(pilot, lambda: app.focused is pane.composer, what="composer focus")
         indicator = screen.status_bar.indicator
         assert indicator.state.phase is ConnectionPhase.CONNECTED
         await asyncio.to_thread(ref_server.stop)
@@ -290,6 +295,18 @@ async def test_connection_indicator_follows_server_stop_and_recovery(ref_server:
             what="reconnecting indicator",
         )
         assert "reconnect" in indicator.render().plain or "offline" in indicator.render().plain
+        banner = screen.query_one("#connection-banner")
+        assert banner.has_class("-visible") and "kept" in str(banner.render())
+        await pilot.press(*"typed while offline")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                [i.delivery for i in pane.transcript.items() if i.author_kind == "agent"]
+                == ["pending"]
+            ),
+            what="reply shown as pending",
+        )
         await asyncio.to_thread(ref_server.start)
         await wait_for(
             pilot,
@@ -297,8 +314,19 @@ async def test_connection_indicator_follows_server_stop_and_recovery(ref_server:
             timeout=45,
             what="connected again",
         )
+        await wait_for(pilot, lambda: not banner.has_class("-visible"), what="banner hidden")
+        await wait_for(
+            pilot,
+            lambda: (
+                [i.delivery for i in pane.transcript.items() if i.author_kind == "agent"]
+                == ["sent"]
+            ),
+            timeout=30,
+            what="reply delivered after recovery",
+        )
+        bodies = [m["body"] for m in await asyncio.to_thread(customer.messages)]
+        assert bodies.count("typed while offline") == 1
         await asyncio.to_thread(customer.say, "are you there?")
-        pane = screen.grid.panes[0]
         await wait_for(
             pilot,
             lambda: "are you there?" in [i.body for i in pane.transcript.items()],

@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.backends.base import BackendError, Capability
+from console.backends.base import BackendError, Capability, ConnectionState
 from console.core import expectations
 from console.core.placeholders import fill, values_for
 from console.core.reducers import sanitize_model
@@ -39,7 +39,7 @@ from console.ui.widgets.pane import ChatPane, transcript_item
 from console.ui.widgets.pane_grid import PaneGrid
 from console.ui.widgets.queue_panel import QueueList, QueuePanel
 from console.ui.widgets.sidebar import CustomerSidebar, NoteInput, PastConversations
-from console.ui.widgets.status_bar import StatusBar
+from console.ui.widgets.status_bar import ConnectionBanner, StatusBar
 from console.ui.widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
@@ -215,6 +215,7 @@ class AgentScreen(Screen[None]):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
+        yield ConnectionBanner(id="connection-banner")
         with Horizontal(id="body"):
             grid = PaneGrid(self.controller, id="pane-grid")
             grid.warning_seconds = self.settings.warning_seconds
@@ -248,12 +249,16 @@ class AgentScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
-        self.status_bar.indicator.state = self.controller.backend.connection
+        self.show_connection(self.controller.backend.connection)
         self._update_narrow()
         # Whatever the controller loaded before this screen existed; from then on
         # the app forwards every flush (see ``ready``).
         self.call_after_refresh(self._first_apply)
         self.load_canned_replies()
+
+    def show_connection(self, state: ConnectionState) -> None:
+        self.status_bar.indicator.state = state
+        self.query_one(ConnectionBanner).state = state
 
     async def _first_apply(self) -> None:
         self.ready = True

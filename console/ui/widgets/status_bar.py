@@ -108,3 +108,52 @@ class StatusBar(Horizontal):
         load_widget.update(
             Content(tr("load_line", active=active, capacity=me.capacity, queued=queued))
         )
+
+
+class ConnectionBanner(Static):
+    """A full-width line under the status bar while the link is down.
+
+    Hidden while connected (and before the first connection attempt ends);
+    says what happens to replies typed meanwhile.
+    """
+
+    DEFAULT_CSS = """
+    ConnectionBanner { height: 1; dock: top; display: none; padding: 0 1; }
+    ConnectionBanner.-visible { display: block; }
+    ConnectionBanner.-reconnecting { background: $warning 40%; color: $text; }
+    ConnectionBanner.-offline, ConnectionBanner.-auth-failed {
+        background: $error; color: $text; text-style: bold;
+    }
+    """
+
+    state: reactive[ConnectionState] = reactive(
+        ConnectionState(ConnectionPhase.CONNECTING), always_update=True
+    )
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.state.phase is ConnectionPhase.RECONNECTING:
+            self.refresh()
+
+    def watch_state(self, state: ConnectionState) -> None:
+        phase = state.phase
+        down = phase in (
+            ConnectionPhase.RECONNECTING,
+            ConnectionPhase.OFFLINE,
+            ConnectionPhase.AUTH_FAILED,
+        )
+        self.set_class(down, "-visible")
+        self.set_class(phase is ConnectionPhase.RECONNECTING, "-reconnecting")
+        self.set_class(phase is ConnectionPhase.OFFLINE, "-offline")
+        self.set_class(phase is ConnectionPhase.AUTH_FAILED, "-auth-failed")
+        self.refresh()
+
+    def render(self) -> Content:
+        state = self.state
+        if state.phase is ConnectionPhase.AUTH_FAILED:
+            return Content(tr("banner_auth_failed"))
+        return Content.assemble(
+            (connection_text(state), "bold"), " — ", tr("banner_queued")
+        )
