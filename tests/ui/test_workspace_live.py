@@ -158,6 +158,19 @@ async def test_expectation_key_sends_template_and_alerts_before_the_promise_runs
         timer = app.controller.promises.get(cid)
         assert timer is not None and timer.follow_ups_sent == 1
         assert cid not in app.controller.alerted
+        # F7 asks for N; the customer is promised exactly that.
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MinutesScreen", what="ask N")
+        app.screen.query_one("#minutes").value = "15"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        promised = expectations.template("minutes").text("en", 15)
+        await wait_for(
+            pilot,
+            lambda: promised in [m["body"] for m in customer.messages()],
+            what="~15 minutes at the customer",
+        )
+        timer = app.controller.promises.get(cid)
+        assert timer is not None and timer.minutes == 15
 
 
 async def test_sidebar_note_is_saved_and_shown(ref_server: RefServer) -> None:

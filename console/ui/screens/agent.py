@@ -159,6 +159,49 @@ class CloseScreen(ModalScreen[m.CloseRequest | None]):
         self.dismiss(None)
 
 
+class MinutesScreen(ModalScreen[int | None]):
+    """Ask how many minutes to promise (Enter keeps the default, Esc cancels)."""
+
+    DEFAULT_CSS = """
+    MinutesScreen { align: center middle; }
+    MinutesScreen > Vertical {
+        width: 50; height: auto; border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default: int) -> None:
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(tr("minutes_title")))
+            yield Input(value=str(self.default), type="integer", id="minutes")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            minutes = int(event.value)
+        except ValueError:
+            minutes = 0
+        if not 1 <= minutes <= expectations.MAX_MINUTES:
+            self.notify(
+                tr("minutes_invalid", max=expectations.MAX_MINUTES),
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.dismiss(minutes)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class PastConversationScreen(ModalScreen[None]):
     """A past conversation, read-only (messages sanitized like live ones)."""
 
@@ -590,17 +633,34 @@ class AgentScreen(Screen[None]):
         self.app.push_screen(JumpOverlay(jump_targets(self)), jumped)
 
     def action_expectation(self, template_id: str) -> None:
-        """Send an expectation template to the customer and start the promise timer."""
+        """Send an expectation template to the customer and start the promise timer.
+
+        A template that asks for minutes ("about N minutes") first asks the agent
+        for N (Enter keeps the default)."""
         pane = self.active_pane
         conversation = pane.conversation if pane else None
         if pane is None or conversation is None:
             self.app.notify(tr("no_active_chat"), severity="warning", markup=False)
             return
         template = expectations.template(template_id)
-        lang = self.controller.customer_language(conversation.id)
-        if self.submit_text(conversation.id, template.text(lang)):
-            self.controller.promises.promise(conversation.id, template, self.controller.clock())
-            self.controller.alerted.discard(conversation.id)
+        if not template.ask_minutes:
+            self._promise(pane, template, None)
+            return
+
+        def chosen(minutes: int | None) -> None:
+            if minutes is not None:
+                self._promise(pane, template, minutes)
+
+        self.app.push_screen(MinutesScreen(template.minutes), chosen)
+
+    def _promise(
+        self, pane: ChatPane, template: expectations.ExpectationTemplate, minutes: int | None
+    ) -> None:
+        cid = pane.conversation_id
+        lang = self.controller.customer_language(cid)
+        if self.submit_text(cid, template.text(lang, minutes)):
+            self.controller.promises.promise(cid, template, self.controller.clock(), minutes)
+            self.controller.alerted.discard(cid)
             pane.tick()
 
     def action_expect_researching(self) -> None:
