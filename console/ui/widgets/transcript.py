@@ -753,11 +753,14 @@ class TranscriptView(ScrollView, can_focus=True):
 
         strips: list[Strip] = []
         for row in rows:
-            segments = list(row.render(console))
-            strip = Strip(segments).crop_extend(0, width, None).apply_style(block_style)
-            # Merge equal-style neighbours (text + padding): selection offsets are
-            # applied per segment, and fewer segments keep the output compact.
-            strips.append(strip.simplify())
+            padding = width - row.cell_len
+            if padding > 0:
+                row.append(" " * padding)
+            row.stylize_before(block_style)
+            # One Strip per row (each Strip carries several caches), with
+            # equal-style neighbours merged: selection offsets are applied per
+            # segment, and fewer segments keep the output compact.
+            strips.append(Strip(list(Segment.simplify(row.render(console))), width))
         return strips
 
     def _indicator_strip(self, width: int) -> Strip:
