@@ -297,7 +297,8 @@ async def test_hostile_text_renders_literally(ref_server: RefServer) -> None:
 
 
 @pytest.mark.xfail(
-    strict=True,
+    # Not strict: when the app is fixed this XPASSes instead of breaking the CI gate.
+    strict=False,
     raises=NoMatches,  # any other failure is a real one
     reason=(
         "AgentConsoleApp keeps calling AgentScreen.apply_changes after switching to the "
