@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from textual.binding import Binding
-from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -296,17 +295,6 @@ async def test_hostile_text_renders_literally(ref_server: RefServer) -> None:
         assert app.is_running  # the [@click=app.quit] did nothing
 
 
-@pytest.mark.xfail(
-    # Not strict: when the app is fixed this XPASSes instead of breaking the CI gate.
-    strict=False,
-    raises=NoMatches,  # any other failure is a real one
-    reason=(
-        "AgentConsoleApp keeps calling AgentScreen.apply_changes after switching to the "
-        "supervisor screen (app.agent_screen stays set and ready), which raises NoMatches "
-        "for PaneGrid on the first live event; remove this marker once the app stops "
-        "refreshing the replaced agent screen."
-    ),
-)
 async def test_supervisor_token_in_the_real_app(ref_server: RefServer) -> None:
     """AgentConsoleApp shows this screen for a supervisor token, feeds it live events through
     its controller, and no app or screen binding sends a mutating request."""

@@ -254,7 +254,22 @@ class SupervisorScreen(Screen[None]):
                 }
             )
 
+    def _forget_replaced_agent_screen(self) -> None:
+        """Stop ``AgentConsoleApp`` from refreshing the agent screen this one replaced.
+
+        Deliberate coupling (see docs/supervisor.md, known issues): the app keeps
+        ``agent_screen`` after ``switch_screen`` and would redraw that screen on
+        every event, which has no widgets any more and raises ``NoMatches``.
+        Only acts when that screen is no longer on the screen stack.
+        """
+        app = self.app
+        replaced = getattr(app, "agent_screen", None)
+        if replaced is not None and replaced is not self and replaced not in app.screen_stack:
+            app.agent_screen = None  # type: ignore[attr-defined]
+
     def on_mount(self) -> None:
+        self._forget_replaced_agent_screen()
+        self.call_after_refresh(self._forget_replaced_agent_screen)
         app_clock = getattr(self.app, "clock", None)
         if not self._explicit_clock and callable(app_clock):
             self.clock = app_clock  # AgentConsoleApp's clock: tests move time for every screen
