@@ -42,6 +42,8 @@ from console.ui.bindings import (
     bindings_for,
     effective_keys,
     find_collisions,
+    label_for,
+    translate_bindings,
     unknown_ids,
 )
 from console.ui.controller import Clock, WorkspaceController, set_language, system_clock, tr
@@ -68,7 +70,7 @@ class WorkspaceCommands(Provider):
             keys = ", ".join(
                 app.get_key_display(Binding(k, spec.action)) for k in keys_by_id[spec.id]
             )
-            rows.append((spec.id, f"{spec.description} ({spec.id})", keys))
+            rows.append((spec.id, f"{label_for(spec)} ({spec.id})", keys))
         return rows
 
     def _run(self, binding_id: str) -> None:
@@ -116,6 +118,7 @@ class AgentConsoleApp(App[None]):
             else backend
         )
         self.lang = set_language(lang or getattr(config, "language", None))
+        translate_bindings(self)
         self.clock: Clock = clock or system_clock
         self.settings = WorkspaceSettings.from_config(config)
         self.keymap: dict[str, str] = dict(getattr(config, "keymap", None) or {})

@@ -30,10 +30,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 from typing import Literal
 
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.dom import DOMNode
 from textual.keys import _normalize_key_list  # private: the normaliser Textual uses for keymaps
+
+from console.core import i18n
 
 Scope = Literal["app", "screen", "queue", "sidebar", "composer"]
 
@@ -267,6 +271,51 @@ SPECS: tuple[BindingSpec, ...] = (
 )
 
 SPEC_BY_ID: dict[str, BindingSpec] = {spec.id: spec for spec in SPECS}
+
+
+def _focus_number(binding_id: str) -> str | None:
+    prefix = "focus-chat-"
+    return binding_id[len(prefix) :] if binding_id.startswith(prefix) else None
+
+
+def _translated(area: str, binding_id: str, fallback: str) -> str:
+    number = _focus_number(binding_id)
+    key = f"workspace.{area}.{'focus-chat' if number else binding_id}"
+    text = i18n.t(key, n=number or "")
+    return fallback if text == key else text
+
+
+def label_for(spec: BindingSpec) -> str:
+    """Short label (footer, palette) in the active language."""
+    return _translated("binding", spec.id, spec.description)
+
+
+def help_for(spec: BindingSpec) -> str:
+    """One sentence saying what the binding does, in the active language."""
+    return _translated("binding_help", spec.id, spec.help or spec.description)
+
+
+def translate_bindings(node: DOMNode) -> None:
+    """Give the node's id'd bindings labels in the active language.
+
+    Textual builds ``BINDINGS`` at import time, before the language is known,
+    and copies them per node at construction; this rewrites that per-node copy
+    (the private ``_bindings``, touched only here).  Call it in ``__init__``.
+    """
+    bindings_map: BindingsMap | None = getattr(node, "_bindings", None)
+    if bindings_map is None:
+        return
+    for key, bindings in bindings_map.key_to_bindings.items():
+        bindings_map.key_to_bindings[key] = [
+            _replace(
+                binding,
+                description=label_for(SPEC_BY_ID[binding.id]),
+                tooltip=help_for(SPEC_BY_ID[binding.id]),
+            )
+            if binding.id in SPEC_BY_ID and binding.description
+            else binding
+            for binding in bindings
+        ]
 
 
 def bindings_for(scope: Scope) -> list[BindingType]:

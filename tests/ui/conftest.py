@@ -106,6 +106,8 @@ def department(server: RefServer) -> str:
 
 
 def make_app(backend: NativeBackend, **kwargs: Any) -> AgentConsoleApp:
+    """The app in English unless a test asks otherwise (assertions read English text)."""
+    kwargs.setdefault("lang", "en")
     return AgentConsoleApp(backend, **kwargs)
 
 

@@ -48,3 +48,29 @@ def test_docs_list_every_binding_id() -> None:
     text = DOCS.read_text(encoding="utf-8")
     missing = [spec.id for spec in SPECS if f"`{spec.id}`" not in text]
     assert missing == []
+
+
+def test_every_binding_has_a_label_and_help_in_every_language() -> None:
+    from console.core.i18n import load_catalog
+
+    for lang in ("en", "ko", "ja"):
+        catalog = load_catalog(lang)
+        for spec in SPECS:
+            key = "focus-chat" if spec.id.startswith("focus-chat-") else spec.id
+            assert f"workspace.binding.{key}" in catalog, (lang, spec.id)
+            assert f"workspace.binding_help.{key}" in catalog, (lang, spec.id)
+
+
+def test_labels_follow_the_active_language() -> None:
+    from console.core import i18n
+    from console.ui.bindings import SPEC_BY_ID, help_for, label_for
+
+    previous = i18n.get_language()
+    try:
+        i18n.set_language("ko")
+        assert label_for(SPEC_BY_ID["accept-next"]) == "다음 수락"
+        assert label_for(SPEC_BY_ID["focus-chat-3"]) == "상담 3"
+        i18n.set_language("en")
+        assert help_for(SPEC_BY_ID["focus-chat-2"]) == "Focus chat 2."
+    finally:
+        i18n.set_language(previous)

@@ -30,7 +30,7 @@ from console.core.reducers import sanitize_model
 from console.core.store import StoredMessage
 from console.core.triggers import detect
 from console.protocol import models as m
-from console.ui.bindings import bindings_for
+from console.ui.bindings import bindings_for, translate_bindings
 from console.ui.controller import tr
 from console.ui.screens.jump import JumpOverlay, jump_targets
 from console.ui.widgets.canned import CannedReplyChosen, CannedReplyProvider, open_canned_palette
@@ -248,6 +248,7 @@ class AgentScreen(Screen[None]):
 
     def __init__(self, controller: WorkspaceController, settings: WorkspaceSettings) -> None:
         super().__init__(id="agent-screen")
+        translate_bindings(self)
         self.controller = controller
         self.settings = settings
         self.canned_replies: list[m.CannedReply] = []

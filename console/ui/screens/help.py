@@ -20,7 +20,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from console.ui.bindings import SPECS, effective_keys
+from console.ui.bindings import SPECS, effective_keys, help_for
 from console.ui.controller import tr
 
 
@@ -45,7 +45,7 @@ def active_binding_rows(app: App[Any], keymap: dict[str, str]) -> list[BindingRo
             BindingRow(
                 spec.id,
                 _display(app, keys_by_id[spec.id], spec.action),
-                spec.help or spec.description,
+                help_for(spec),
                 spec.scope,
             )
         )

@@ -7,6 +7,7 @@ Prompts are ``Content`` built from plain strings: an ``OptionList`` given a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,7 +17,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.core.store import ConversationEntry
-from console.ui.bindings import bindings_for
+from console.ui.bindings import bindings_for, translate_bindings
 from console.ui.controller import tr, wait_seconds
 from console.ui.widgets.pane import format_duration, wait_level
 
@@ -41,6 +42,10 @@ def queue_prompt(
 
 class QueueList(OptionList):
     BINDINGS = bindings_for("queue")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        translate_bindings(self)
 
     class AcceptRequested(Message):
         def __init__(self, conversation_id: str) -> None:

@@ -17,12 +17,16 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.protocol import models as m
-from console.ui.bindings import bindings_for
+from console.ui.bindings import bindings_for, translate_bindings
 from console.ui.controller import tr
 
 
 class PastConversations(OptionList):
     BINDINGS = bindings_for("sidebar")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        translate_bindings(self)
 
     class OpenRequested(Message):
         def __init__(self, conversation_id: str) -> None:
