@@ -277,6 +277,32 @@ async def test_focus_keys_jump_and_maximize(ref_server: RefServer) -> None:
         await pilot.press("f4")
         await pilot.pause()
         assert not first.has_class("-hidden") and not second.has_class("-hidden")
+        # Reorder: the focused chat moves right, numbering follows.
+        await pilot.press("alt+shift+right")
+        await wait_for(
+            pilot,
+            lambda: (
+                [p.conversation_id for p in screen.grid.panes]
+                == [second.conversation_id, first.conversation_id]
+            ),
+            what="reordered",
+        )
+        assert app.controller.pane_order == [second.conversation_id, first.conversation_id]
+        assert first.header().plain.startswith("②")
+        # Most at risk: answer the chat now first; the other customer still waits.
+        await pilot.press("alt+1")
+        await pilot.pause()
+        assert app.focused is second.composer
+        await pilot.press(*"on it")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: app.controller.entry(second.conversation_id).waiting_since is None,  # type: ignore[union-attr]
+            what="second chat answered",
+        )
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert app.focused is first.composer
 
 
 async def test_connection_indicator_follows_server_stop_and_recovery(
