@@ -476,3 +476,19 @@ async def test_mouse_selection_copies_the_visible_text() -> None:
         selected_segments = [seg for seg in strip if "12345" in seg.text]
         assert selected_segments and selected_segments[0].style is not None
         assert selected_segments[0].style.bgcolor == highlight.bgcolor
+
+
+async def test_scroll_to_item_puts_a_message_at_the_top() -> None:
+    """Jumping to a message (a search hit) shows its header on the first row."""
+    app = TranscriptApp(make_items(5_000))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        view = app.transcript
+        assert view.scroll_to_item("m1234")
+        await pilot.pause()
+        assert visible_rows(view)[1].strip() == "message number 1234"
+        assert not view.following
+        assert not view.scroll_to_item("nope")
+        view.append(make_item(5_000, "arrived later"))
+        await pilot.pause()
+        assert view.unseen_count == 1

@@ -436,6 +436,22 @@ class TranscriptView(ScrollView, can_focus=True):
             self._set_scroll_y(self._index.prefix(anchor) + top_row)
         self._after_change(scroll_to_end=self._following)
 
+    def scroll_to_item(self, message_id: str) -> bool:
+        """Put a message at the top of the viewport (e.g. a search hit); False if unknown."""
+        position = self._positions.get(message_id)
+        if position is None or not self.is_mounted or not self._width:
+            return False
+        self._following = False
+        self._make_exact(position)
+        self._sync_virtual_size()
+        self._set_scroll_y(self._index.prefix(position))
+        self._settle()
+        # Near the end the viewport cannot start at the message; keep it in view.
+        self._following = self._at_bottom() and not self._unseen
+        self.refresh()
+        self._check_edges()
+        return True
+
     def scroll_to_latest(self) -> None:
         """Jump to the newest message and stick to it again."""
         self._following = True
