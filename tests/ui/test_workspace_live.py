@@ -31,6 +31,11 @@ async def test_a_new_chat_opens_a_pane_and_the_reply_reaches_the_customer(
             what="customer message in the transcript",
         )
         assert isinstance(app.focused, type(pane.composer))
+        # The agent is looking at this chat: its messages do not stay unread.
+        await wait_for(
+            pilot, lambda: app.controller.store.unread(pane.conversation_id) == 0, what="read"
+        )
+        assert "✉" not in pane.header().plain
         await pilot.press(*"Sorry to hear that, checking now")
         await pilot.press("enter")
         await wait_for(

@@ -376,6 +376,14 @@ class AgentScreen(Screen[None]):
         active = grid.active_id
         if active and (active in dirty or lists):
             self.refresh_sidebar()
+        if active in dirty and controller.store.unread(active) and self._focus_in_pane(active):
+            self._mark_read(active)  # the agent is looking at it: read, not unread
+
+    def _focus_in_pane(self, conversation_id: str) -> bool:
+        node: Any = self.focused
+        while node is not None and not isinstance(node, ChatPane):
+            node = node.parent
+        return isinstance(node, ChatPane) and node.conversation_id == conversation_id
 
     def _refresh_queue(self) -> None:
         self.queue_panel.show(
