@@ -48,8 +48,7 @@ def language() -> Any:
     """Set the UI language for one test and restore English afterwards."""
     from console.core.i18n import set_language
 
-    yield set_language
-    set_language("en")
+    yield set_language  # the autouse english_ui fixture restores the language
 
 
 @pytest.mark.parametrize("lang", ["ko", "ja"])

@@ -22,6 +22,7 @@ benchmark) it reads ``backend.events()`` itself.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -35,6 +36,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
@@ -63,6 +65,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def localize_bindings(node: DOMNode, prefix: str = "supervisor.footer") -> None:
+    """Footer labels in the UI language (``<prefix>.<binding id>`` in the catalogs).
+
+    The footer shows ``Binding.description``, fixed when the class is created.
+    Textual keeps each node's bindings in the private ``_bindings`` map (a copy
+    of the class's); replacing descriptions there is the one way to translate
+    them, so that access lives only here (the ko/ja snapshots cover it).
+    Keymaps still apply: Textual copies this map and rebinds by id.
+    """
+    table = node._bindings.key_to_bindings
+    for key, bindings in table.items():
+        table[key] = [_translated(binding, prefix) for binding in bindings]
+
+
+def _translated(binding: Binding, prefix: str) -> Binding:
+    if not binding.id:
+        return binding
+    key = f"{prefix}.{binding.id}"
+    text = t(key)
+    return binding if text == key else dataclasses.replace(binding, description=text)
+
+
 class SupervisorHelpScreen(ModalScreen[None]):
     """Every supervisor binding: id, current keys, what it does."""
 
@@ -83,6 +107,7 @@ class SupervisorHelpScreen(ModalScreen[None]):
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         super().__init__()
         self.rows = rows
+        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -161,6 +186,7 @@ class SupervisorScreen(Screen[None]):
         severity_of: Callable[[str], int] | None = None,
     ) -> None:
         super().__init__(id="supervisor")
+        localize_bindings(self)
         self.backend = backend
         self._owns_store = store is None
         self.store: Store | None = store if store is not None else self._make_store()
