@@ -220,7 +220,9 @@ async def test_accept_from_queue_up_to_capacity(ref_server: RefServer) -> None:
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: len(app.controller.queued()) == 3, what="three queued")
-        assert screen.queue_panel.queue_list.option_count == 3
+        await wait_for(
+            pilot, lambda: screen.queue_panel.queue_list.option_count == 3, what="queue list"
+        )
         first = app.controller.queued()[0].id
         assert first == customers[0].conversation_id  # longest wait first
         await pilot.press("f9")

@@ -232,6 +232,10 @@ class PastConversationScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+QUEUE_REFRESH_SECONDS = 0.25
+"""The queue list is rebuilt at most this often (it also ticks once a second)."""
+
+
 class AgentScreen(Screen[None]):
     """Status bar, pane grid, sidebar (customer + queue), footer."""
 
@@ -254,6 +258,7 @@ class AgentScreen(Screen[None]):
         self.canned_replies: list[m.CannedReply] = []
         self._apply_lock = asyncio.Lock()
         self.ready = False
+        self._queue_dirty = True
         """True once the whole tree is composed and the first state was applied."""
 
     # ------------------------------------------------------------------ layout
@@ -293,6 +298,7 @@ class AgentScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
+        self.set_interval(QUEUE_REFRESH_SECONDS, self._refresh_queue_if_dirty)
         self.show_connection(self.controller.backend.connection)
         self._update_narrow()
         # Whatever the controller loaded before this screen existed; from then on
@@ -371,7 +377,7 @@ class AgentScreen(Screen[None]):
                 pane.refresh_messages()
                 pane.tick()
         if lists or dirty:
-            self._refresh_queue()
+            self._queue_dirty = True  # rebuilt by the 4 Hz timer: a busy queue costs 4 redraws/s
             self._refresh_status()
         active = grid.active_id
         if active and (active in dirty or lists):
@@ -384,6 +390,11 @@ class AgentScreen(Screen[None]):
         while node is not None and not isinstance(node, ChatPane):
             node = node.parent
         return isinstance(node, ChatPane) and node.conversation_id == conversation_id
+
+    def _refresh_queue_if_dirty(self) -> None:
+        if self._queue_dirty and self.ready:
+            self._queue_dirty = False
+            self._refresh_queue()
 
     def _refresh_queue(self) -> None:
         self.queue_panel.show(
