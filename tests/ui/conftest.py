@@ -10,17 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from console.backends.native import NativeBackend
 from console.ui.app import AgentConsoleApp
 from tests.fixtures.reference_server import RefServer
 
 _names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def restore_language() -> Iterator[None]:
+    """The app sets the process-wide i18n language; put it back for the next test."""
+    from console.core import i18n
+
+    previous = i18n.get_language()
+    yield
+    i18n.set_language(previous)
 
 
 async def wait_for(
