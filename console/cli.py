@@ -36,6 +36,7 @@ PARTS: dict[str, tuple[str, int]] = {
     "console.server.settings": ("reference server", 4),
     "console.server.admin": ("reference server", 4),
     "console.sim": ("customer simulator", 4),
+    "console.sim.background": ("customer simulator", 4),
     "console.server.seed_data": ("reference server", 4),
     "console.ui.app": ("agent workspace", 6),
     "console.backends.native": ("native backend", 5),
@@ -140,7 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, metavar="PATH", help="attachment folder (default: beside --db)"
     )
     serve.add_argument(
-        "--demo", action="store_true", help="seed demo departments, agents and customers"
+        "--demo",
+        action="store_true",
+        help="seed demo departments, agents and customers and start simulated customers",
+    )
+    serve.add_argument(
+        "--no-sim",
+        action="store_true",
+        help="with --demo: seed the demo data but start no simulated customers",
+    )
+    serve.add_argument(
+        "--seed", type=int, default=0, help="simulated-customer seed with --demo (default 0)"
     )
     serve.add_argument("--smtp-host", default="127.0.0.1", help="SMTP host for transcript mail")
     serve.add_argument(
@@ -326,10 +337,45 @@ def server_settings(args: argparse.Namespace) -> Any:
     )
 
 
+def _loopback_url(host: str, port: int) -> str:
+    """The URL a client on this machine uses to reach a server bound to ``host``."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _terminate_like_interrupt() -> None:
+    """Let SIGTERM unwind like Ctrl+C so ``finally`` blocks (stopping the simulator) run.
+
+    uvicorn catches SIGTERM while it serves and, after its graceful shutdown,
+    raises the signal again; with the default handler that would end the process
+    at once.  This handler turns it into ``SystemExit(143)`` instead.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     serve = load_part("console.server.app", "serve")
     settings = server_settings(args)
     _start_logging()
+    simulate = args.demo and not args.no_sim
+    if simulate and args.port == 0:
+        print(
+            "agent-console: no simulated customers with --port 0; pick a port to get them.",
+            file=sys.stderr,
+        )
+        simulate = False
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         print(
             f"agent-console: serving on {args.host} without TLS; put a TLS proxy in front.",
@@ -341,7 +387,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         + (f" --db {settings.db_path}" if args.db else ""),
         file=sys.stderr,
     )
-    serve(settings)
+    if not simulate:
+        serve(settings)
+        return 0
+    background_simulator = load_part("console.sim.background", "BackgroundSimulator")
+    sim = background_simulator(_loopback_url(args.host, args.port), seed=args.seed)
+    print(
+        f"Simulated customers start once the server answers (seed {args.seed}; "
+        "--no-sim turns them off).",
+        file=sys.stderr,
+    )
+    _terminate_like_interrupt()
+    sim.start()
+    try:
+        serve(settings)
+    finally:
+        sim.stop()
     return 0
 
 
