@@ -131,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the reference chat server",
         description="Run the reference chat server (Starlette + SQLite).",
+        epilog=(
+            "This is a development and demo server. POST /api/v1/customer/session "
+            "reuses a customer by email without verifying it: anyone who knows a "
+            "customer's email can read that customer's past chats. Keep it on "
+            "loopback or a trusted network; a production backend must authenticate "
+            "customers itself."
+        ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
