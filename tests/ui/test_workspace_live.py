@@ -104,6 +104,17 @@ async def test_canned_reply_fills_placeholders_and_unknown_ones_are_refused(
             ),
             what="canned reply sent",
         )
+        # The same reply through the composer prefix: "/" in an empty composer opens
+        # the palette, then the query picks the reply.
+        await pilot.press("/")
+        await wait_for(pilot, lambda: app.screen.id == "canned-palette", what="palette from /")
+        await pilot.press(*"zeb")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: pane.composer.text == "Hi Mina, Ana Lee here.", what="filled again"
+        )
+        pane.composer.set_reply("")
         # An unknown placeholder: refused, highlighted, not sent.
         await pilot.press(*"Your order {order.number} is on its way")
         await pilot.press("enter")
@@ -475,3 +486,36 @@ async def test_scrolling_to_the_top_loads_older_history_and_triggers_raise_a_bad
         item = pane.transcript.items()[-1]
         assert item.trigger_spans
         await wait_for(pilot, lambda: "⚑" in pane.header().plain, what="badge")
+
+
+async def test_past_conversation_opens_read_only_from_the_sidebar(ref_server: RefServer) -> None:
+    """A returning customer's closed chat is listed in the sidebar; Enter opens it read-only."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    customer = Customer(ref_server, "Yui")
+    await asyncio.to_thread(customer.start, dept, "my first question")
+    http = agent_http(ref_server, "Ana")
+    first_id = customer.conversation_id
+    assert http.post(f"/conversations/{first_id}/close", json={}).status_code == 200
+    await asyncio.to_thread(customer.start, dept, "back again")
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = app.agent_screen
+        assert screen is not None
+        past = screen.query_one("#past")
+        await wait_for(pilot, lambda: past.option_count == 1, what="past chat listed")  # type: ignore[attr-defined]
+        past.focus()
+        past.highlighted = 0  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: type(app.screen).__name__ == "PastConversationScreen", what="opened"
+        )
+        view = app.screen.query_one("#past-body")
+        await wait_for(
+            pilot,
+            lambda: "my first question" in [i.body for i in view.items()],  # type: ignore[attr-defined]
+            what="old transcript",
+        )
+        assert not app.screen.query("Composer")  # read-only: nothing to type into
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
