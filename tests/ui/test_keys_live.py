@@ -108,3 +108,22 @@ async def test_supervisor_token_gets_the_read_only_supervisor_screen(ref_server:
         await pilot.press("f2")
         await pilot.pause(0.2)
         assert ref_server.mutating_requests(role="supervisor") == []
+
+
+async def test_a_bad_token_says_sign_in_failed_and_what_to_do(ref_server: RefServer) -> None:
+    """AuthError on connect: indicator and banner say so; the app stays up."""
+    from console.backends.base import ConnectionPhase
+    from console.backends.native import NativeBackend
+
+    app = make_app(NativeBackend(ref_server.url, "not-a-token"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.agent_screen
+        assert screen is not None
+        indicator = screen.status_bar.indicator
+        await wait_for(
+            pilot, lambda: indicator.state.phase is ConnectionPhase.AUTH_FAILED, what="auth failed"
+        )
+        banner = screen.query_one("#connection-banner")
+        assert banner.has_class("-visible") and "agent-console login" in str(banner.render())
+        assert any("agent-console login" in n.message for n in app._notifications)
+        assert app._running
