@@ -7,9 +7,18 @@ flush at most every ``1 / MAX_REFRESH_PER_SECOND`` seconds tells the screen
 which panes to redraw, so a burst of 200 messages costs a handful of repaints,
 not 200.
 
-It also keeps the few pieces of state that only the workspace needs: pane
-order, unread counters, promise timers started by the expectation shortcuts,
-drafts and the outbox of messages sent but not yet acknowledged.
+The client state itself (conversations, transcripts, pending sends, unread
+counts, typing, customers) lives in ``console.core.store.Store``; the
+controller keeps only what the workspace alone needs: pane order, promise
+timers started by the expectation shortcuts and which promise alerts were
+shown.
+
+Start order: connect, subscribe to the stream, then load over REST, so an
+event that happens in between is not lost (the store dedupes what arrives
+twice).  The price: an event older than the REST answer can be applied after
+it (a replayed ``conversation.created`` says "queued" after REST said
+"active"); the next event fixes the state, and pane state is only dropped at
+a flush if the chat is still gone then.
 
 Nothing here draws; the controller never imports widgets.  The clock is a
 plain callable (``clock()`` → aware ``datetime``) so tests can move time.

@@ -545,6 +545,7 @@ class AgentScreen(Screen[None]):
             self.insert_canned(target, reply)
 
         open_canned_palette(self.app, self.canned_replies, chosen, query=query)
+        self.load_canned_replies()  # pick up replies added meanwhile for next time
 
     @on(CannedReplyChosen)
     def canned_chosen(self, event: CannedReplyChosen) -> None:
