@@ -519,3 +519,32 @@ async def test_past_conversation_opens_read_only_from_the_sidebar(ref_server: Re
         assert not app.screen.query("Composer")  # read-only: nothing to type into
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="back")
+
+
+async def test_narrow_terminal_shows_one_pane_and_a_clickable_tab_strip(
+    ref_server: RefServer,
+) -> None:
+    """80×24 with two chats: one pane, a tab strip naming both; clicking a tab switches."""
+    from console.ui.widgets.pane_grid import TabStrip
+
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        for name in ("Aki", "Bo"):
+            await asyncio.to_thread(Customer(ref_server, name).start, dept, "hi")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: len(screen.grid.panes) == 2, what="two panes")
+        tabs = screen.query_one(TabStrip)
+        await wait_for(pilot, lambda: tabs.has_class("-visible"), what="tab strip")
+        first, second = screen.grid.panes
+        assert screen.grid.single_mode and second.has_class("-hidden")
+        assert "Aki" in str(tabs.render()) and "Bo" in str(tabs.render())
+        start, _end = tabs._cells[1]
+        await pilot.click(TabStrip, offset=(start + 1, 0))
+        await pilot.pause()
+        assert screen.grid.active_id == second.conversation_id
+        assert first.has_class("-hidden") and not second.has_class("-hidden")
+        assert app.focused is second.composer

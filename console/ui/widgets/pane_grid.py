@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.content import Content
-from textual.events import Resize
+from textual.events import Click, Resize
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -52,14 +53,34 @@ class TabStrip(Static):
     TabStrip.-visible { display: block; }
     """
 
+    class TabClicked(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cells: list[tuple[int, int]] = []  # cell range of each tab
+
     def show_tabs(self, names: list[tuple[str, bool, bool]]) -> None:
         """``names``: (customer name, is active, needs attention)."""
-        parts: list[str | tuple[str, str]] = []
+        parts: list[str | Content | tuple[str, str]] = []
+        self._cells = []
+        x = 0
         for index, (name, active, attention) in enumerate(names):
             number = CIRCLED[index] if index < len(CIRCLED) else str(index + 1)
             style = "reverse bold" if active else ("bold $warning" if attention else "")
-            parts += [(f" {number} ", style), (name, style), ("  ", "")]
+            tab = Content.assemble((f" {number} ", style), (name, style))
+            self._cells.append((x, x + tab.cell_length))
+            x += tab.cell_length + 2
+            parts += [tab, ("  ", "")]
         self.update(Content.assemble(*parts) if parts else Content(""))
+
+    def on_click(self, event: Click) -> None:
+        for index, (start, end) in enumerate(self._cells):
+            if start <= event.x < end:
+                self.post_message(self.TabClicked(index))
+                return
 
 
 class PaneGrid(Container):
@@ -176,6 +197,11 @@ class PaneGrid(Container):
 
     def on_resize(self, event: Resize) -> None:
         self.relayout()
+
+    def on_tab_strip_tab_clicked(self, event: TabStrip.TabClicked) -> None:
+        panes = self.panes
+        if 0 <= event.index < len(panes):
+            self.activate(panes[event.index].conversation_id)
 
     def tick(self) -> None:
         for pane in self.panes:
