@@ -102,6 +102,8 @@ def header_content(
     where: list[str | Content | tuple[str, str]] = []
     if conversation.department_name:
         where.append(conversation.department_name)
+    if conversation.channel:
+        where += [" · " if where else "", (conversation.channel, "italic")]
     if conversation.page_url:
         where += [" · " if where else "", (conversation.page_url, "dim")]
     return Content.assemble(*parts, "\n", *where)
