@@ -226,8 +226,12 @@ class AgentConsoleApp(App[None]):
         controller = self.controller
         if isinstance(data, m.Conversation):
             if event.type == "conversation.created" and data.state == "queued":
-                entry = controller.entry(data.id)  # the sanitized copy
-                if entry is not None and entry.conversation is not None:
+                entry = controller.entry(data.id)  # the sanitized copy, as it is now
+                if (
+                    entry is not None
+                    and entry.conversation is not None
+                    and entry.conversation.state == "queued"
+                ):
                     conversation = entry.conversation
                     self._attention(
                         tr(

@@ -262,6 +262,12 @@ class WorkspaceController:
 
     # ------------------------------------------------------------------ events
     async def apply_event(self, event: m.Event) -> None:
+        if event.type == "conversation.created" and self._known(event):
+            # A "created" for a conversation we already hold is a replay older than
+            # our REST load (subscribe-then-load); applying it would roll the
+            # state back to "queued".
+            self._notify_listeners(event)
+            return
         change = self.store.apply(event, self.clock())
         self._absorb(change)
         for cid in change.missing:
@@ -279,12 +285,23 @@ class WorkspaceController:
             for cid in list(self.pane_order):
                 if self.store.transcript(cid).stale:
                     await self.catch_up(cid)
-        if self._on_event is not None or self._listeners:
-            data = m.decode_event_data(event)
-            if self._on_event is not None:
-                self._on_event(event, data)
-            for listener in list(self._listeners):
-                listener(event, data)
+        self._notify_listeners(event)
+
+    def _known(self, event: m.Event) -> bool:
+        conversation_id = event.data.get("id")
+        return (
+            isinstance(conversation_id, str)
+            and self.store.conversation(conversation_id) is not None
+        )
+
+    def _notify_listeners(self, event: m.Event) -> None:
+        if self._on_event is None and not self._listeners:
+            return
+        data = m.decode_event_data(event)
+        if self._on_event is not None:
+            self._on_event(event, data)
+        for listener in list(self._listeners):
+            listener(event, data)
 
     def add_event_listener(self, listener: Callable[[m.Event, Any], None]) -> Callable[[], None]:
         """Also call ``listener(event, data)`` after each event is applied; returns an unsubscribe."""
