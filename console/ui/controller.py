@@ -15,10 +15,11 @@ shown.
 
 Start order: connect, subscribe to the stream, then load over REST, so an
 event that happens in between is not lost (the store dedupes what arrives
-twice).  The price: an event older than the REST answer can be applied after
-it (a replayed ``conversation.created`` says "queued" after REST said
-"active"); the next event fixes the state, and pane state is only dropped at
-a flush if the chat is still gone then.
+twice).  The price: an event older than the REST answer can arrive after it.
+A replayed ``conversation.created`` for a chat already loaded is skipped (it
+would say "queued" after REST said "active"); for other stale updates the
+next event fixes the state, and pane state is only dropped at a flush if the
+chat is still gone then.
 
 Nothing here draws; the controller never imports widgets.  The clock is a
 plain callable (``clock()`` → aware ``datetime``) so tests can move time.
