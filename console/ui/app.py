@@ -282,8 +282,11 @@ class AgentConsoleApp(App[None]):
         self._last_attention = now
         if self.settings.toasts:
             self.notify(text, markup=False)
-        if self.settings.bell:
+        if self.settings.bell or self.settings.sound:
             self.bell()
+        if self.settings.sound:  # "sound": a short burst the agent notices from afar
+            self.set_timer(0.15, self.bell)
+            self.set_timer(0.30, self.bell)
 
     # ------------------------------------------------------------------ app actions
     def action_show_help(self) -> None:

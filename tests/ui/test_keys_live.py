@@ -127,3 +127,38 @@ async def test_a_bad_token_says_sign_in_failed_and_what_to_do(ref_server: RefSer
         assert banner.has_class("-visible") and "agent-console login" in str(banner.render())
         assert any("agent-console login" in n.message for n in app._notifications)
         assert app._running
+
+
+async def test_notification_settings_silence_or_amplify_new_chat_alerts(
+    ref_server: RefServer,
+) -> None:
+    """[notifications] toasts=false, bell=false: a new queued chat is silent;
+    sound=true rings a burst of three."""
+    from console.core.config import Notifications
+
+    dept = department(ref_server)
+    for settings, expected_rings, expect_toast in (
+        (Notifications(toasts=False, bell=False, sound=False), 0, False),
+        (Notifications(toasts=True, bell=False, sound=True), 3, True),
+    ):
+        backend, _ = agent_backend(
+            ref_server, f"Ana {expected_rings}", department=dept, status="away"
+        )
+        app = make_app(backend, config=Config(notifications=settings))
+        rings: list[int] = []
+        app.bell = lambda rings=rings: rings.append(1)  # type: ignore[method-assign, misc]
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda app=app: app.agent_screen.ready, what="ready")  # type: ignore[union-attr]
+            await pilot.pause(0.5)
+            name = f"Quiet {expected_rings}"
+            await asyncio.to_thread(Customer(ref_server, name).start, dept, "hello")
+            await wait_for(
+                pilot,
+                lambda app=app, name=name: any(
+                    c.customer_name == name for c in app.controller.queued()
+                ),
+                what="queued",
+            )
+            await pilot.pause(0.6)
+            assert len(rings) == expected_rings
+            assert any(name in n.message for n in app._notifications) is expect_toast

@@ -54,6 +54,7 @@ class WorkspaceSettings:
     critical_seconds: float = 180.0
     bell: bool = True
     toasts: bool = True
+    sound: bool = False
 
     @classmethod
     def from_config(cls, config: Any) -> WorkspaceSettings:
@@ -66,6 +67,7 @@ class WorkspaceSettings:
             critical_seconds=float(getattr(sla, "critical_seconds", 180.0)),
             bell=bool(getattr(notifications, "bell", True)),
             toasts=bool(getattr(notifications, "toasts", True)),
+            sound=bool(getattr(notifications, "sound", False)),
         )
 
 
