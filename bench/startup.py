@@ -16,8 +16,9 @@ Cases:
   token, ``NativeBackend``) against the **real reference server**
   (``python -m console.server`` on a free loopback port, started once by this
   script), then ``AgentConsoleApp.run_test()`` headless at 120x36; the first
-  frame is the first compositor update of the agent screen (rendered to
-  terminal escape codes, as a terminal driver would), and the child exits there.
+  frame is the first compositor update of the agent screen that a terminal
+  would get (not inside a batch), rendered to escape codes as the terminal
+  driver would; the child exits there.
 * ``baseline_first_frame``: an empty ``textual.app.App`` measured the same way
   (import, first frame, exit): the baseline of the ratios.
 
@@ -35,7 +36,8 @@ sums self costs per top-level package.  ``-X importtime`` slows imports
 down, so these are for ranking, not for adding up to ``process_ms``.
 
 Run: ``.venv/bin/python bench/startup.py`` (``--runs N``, ``--importtime-runs N``).
-Children get a temporary XDG home, so your config, keyring and logs are not used.
+Children get a temporary XDG home (your config, keyring and logs are not used)
+and ``PYTHONPATH`` set to this checkout.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ print(json.dumps({{"in_process_ms": _ms, "loaded": [n for n in {watched!r} if n 
 """
 
 # The first-frame children.  ``_first_frame`` wraps App._display: the first
-# update of the wanted screen is rendered to escape codes (what the terminal
+# update of the wanted screen outside a batch (batched updates are not shown;
+# the app mounts inside one) is rendered to escape codes (what the terminal
 # driver would write) and timed; a marker on fd 2 ends the -X importtime count.
 FRAME_PRELUDE = """\
 import time
@@ -100,7 +103,12 @@ def _first_frame(app, want):
     seen = asyncio.Event()
 
     def display(screen, renderable):
-        if renderable is not None and not seen.is_set() and (want is None or type(screen).__name__ == want):
+        if (
+            renderable is not None
+            and not seen.is_set()
+            and not app._batch_count
+            and (want is None or type(screen).__name__ == want)
+        ):
             try:
                 if hasattr(renderable, "render_segments"):
                     renderable.render_segments(app.console)
@@ -157,6 +165,8 @@ def child_env(home: Path) -> dict[str, str]:
         env[name] = str(home / name.lower())
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # This checkout, whatever the venv's editable install points at.
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     return env
 
 
