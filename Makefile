@@ -25,8 +25,11 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=300 -q
 
+# make bench BENCH=bench/startup.py BENCH_ARGS="--runs 3": one script, its own options.
+BENCH      ?= $(wildcard bench/*.py)
+BENCH_ARGS ?=
 bench: $(STAMP)
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $(BENCH); do echo "== $$b"; $(PY) $$b $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
