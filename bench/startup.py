@@ -25,7 +25,10 @@ Cases:
 Each case reports ``process_ms`` (wall time of the whole subprocess, measured
 by this script: interpreter start, imports, first frame, shutdown) and, where
 it applies, ``in_process_ms`` (from the child's first line to the import
-finishing, or to the first frame).  ``loaded_before_first_frame`` says which
+finishing) or ``first_frame_ms`` (from the child's first line to the first
+frame).  ``*_cpu_ms`` are the CPU times of the same spans (whole process for
+``process_cpu_ms`` and ``first_frame_cpu_ms``): steadier than wall time when
+other work shares the machine.  Ratios are of medians.  ``loaded_before_first_frame`` says which
 heavy modules the console had imported when it painted (httpx and websockets
 must be false: the UI paints first, then connects).
 
@@ -51,6 +54,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import socket
 import statistics
 import subprocess
@@ -85,11 +89,12 @@ WATCHED = (
 
 IMPORT_CHILD = """\
 import time
-_t0 = time.perf_counter()
+_t0, _c0 = time.perf_counter(), time.process_time()
 import {module}
-_ms = (time.perf_counter() - _t0) * 1000
+_ms, _cpu = (time.perf_counter() - _t0) * 1000, (time.process_time() - _c0) * 1000
 import json, sys
-print(json.dumps({{"in_process_ms": _ms, "loaded": [n for n in {watched!r} if n in sys.modules]}}))
+_loaded = [n for n in {watched!r} if n in sys.modules]
+print(json.dumps({{"in_process_ms": _ms, "in_process_cpu_ms": _cpu, "loaded": _loaded}}))
 """
 
 # The first-frame children.  ``_first_frame`` wraps App._display: the first
@@ -119,6 +124,7 @@ def _first_frame(app, want):
                     renderable.render_segments(app.console)
             finally:
                 _state["first_frame_ms"] = (time.perf_counter() - _t0) * 1000
+                _state["first_frame_cpu_ms"] = time.process_time() * 1000
                 _state["screen"] = type(screen).__name__
                 _state["loaded"] = [n for n in {watched!r} if n in sys.modules]
                 os.write(2, b"--first-frame--\\n")
@@ -193,14 +199,19 @@ def child_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run(argv: list[str], env: dict[str, str]) -> tuple[float, str, str]:
-    """(wall ms, stdout, stderr) of one subprocess; raises if it fails."""
-    start = time.perf_counter()
+def children_cpu_ms() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
+    """(wall ms, CPU ms, stdout, stderr) of one subprocess; raises if it fails."""
+    start, cpu = time.perf_counter(), children_cpu_ms()
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
-    wall = (time.perf_counter() - start) * 1000
+    wall, cpu = (time.perf_counter() - start) * 1000, children_cpu_ms() - cpu
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[:3]} exited with {proc.returncode}:\n{proc.stderr[-3000:]}")
-    return wall, proc.stdout, proc.stderr
+    return wall, cpu, proc.stdout, proc.stderr
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -337,24 +348,25 @@ def main() -> None:
                     BASELINE_CHILD.format(watched=WATCHED, size=SIZE),
                 ],
             }
-            wall: dict[str, list[float]] = defaultdict(list)
-            inner: dict[str, list[float]] = defaultdict(list)
+            figures: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
             last: dict[str, dict[str, Any]] = {}
             for round_no in range(args.runs + 1):
                 for name, argv in cases.items():
-                    ms, out, _ = run(argv, env)
+                    ms, cpu, out, _ = run(argv, env)
                     if round_no == 0:
                         continue  # warm-up: bytecode caches, OS file cache
-                    wall[name].append(ms)
+                    figures[name]["process_ms"].append(ms)
+                    figures[name]["process_cpu_ms"].append(cpu)
                     if out.strip().startswith("{"):
                         data = json.loads(out.strip().splitlines()[-1])
                         last[name] = data
-                        key = "first_frame_ms" if "first_frame_ms" in data else "in_process_ms"
-                        inner[name].append(data[key])
+                        for key, value in data.items():
+                            if key.endswith("_ms"):
+                                figures[name][key].append(value)
 
             samples: dict[str, list[tuple[int, int]]] = defaultdict(list)
             for _ in range(args.importtime_runs):
-                _, _, err = run([py, "-X", "importtime", "-c", console_code], env)
+                _, _, _, err = run([py, "-X", "importtime", "-c", console_code], env)
                 for module, cost in parse_importtime(err).items():
                     samples[module].append(cost)
         finally:
@@ -371,10 +383,7 @@ def main() -> None:
         "cases": {},
     }
     for name in cases:
-        entry_result: dict[str, Any] = {"process_ms": summary(wall[name])}
-        if inner[name]:
-            frame = "first_frame_ms" in last[name]
-            entry_result["first_frame_ms" if frame else "in_process_ms"] = summary(inner[name])
+        entry_result: dict[str, Any] = {k: summary(v) for k, v in figures[name].items()}
         if name in last and name != "baseline_first_frame":
             loaded = set(last[name].get("loaded", []))
             label = "loaded_before_first_frame" if "screen" in last[name] else "loaded"
@@ -388,16 +397,11 @@ def main() -> None:
     for name, case in results["cases"].items():
         if name == "baseline_first_frame":
             continue
-        ratios[f"{name}.process_ms"] = round(
-            case["process_ms"]["median"] / base["process_ms"]["median"], 2
-        )
-    for name in ("console_first_frame", "what_if_network_after_paint"):
-        if name in results["cases"]:
-            ratios[f"{name}.first_frame_ms"] = round(
-                results["cases"][name]["first_frame_ms"]["median"]
-                / base["first_frame_ms"]["median"],
-                2,
-            )
+        for metric in ("process_ms", "process_cpu_ms", "first_frame_ms", "first_frame_cpu_ms"):
+            if metric in case:
+                ratios[f"{name}.{metric}"] = round(
+                    case[metric]["median"] / base[metric]["median"], 2
+                )
     results["ratios_vs_baseline_median"] = ratios
 
     medians = {
