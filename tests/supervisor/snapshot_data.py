@@ -230,16 +230,22 @@ class SnapshotBackend(Backend):
 
 
 class SnapshotApp(App[None]):
-    """Hosts the supervisor screen with fixed data; ``theme`` picks dark or light."""
+    """Hosts the supervisor screen with fixed data; ``theme`` is one of our shipped themes.
 
-    def __init__(self, theme: str = "textual-dark") -> None:
+    Themes come from ``themes/*.toml`` through ``register_themes``, as in the app.
+    """
+
+    def __init__(self, theme: str = "dark") -> None:
         super().__init__()
         self._theme_name = theme
 
     def on_mount(self) -> None:
         from console.ui.screens.supervisor import SupervisorScreen
+        from console.ui.themes import register_themes
 
-        self.theme = self._theme_name
+        problems = register_themes(self, self._theme_name)
+        if problems or self.theme != self._theme_name:
+            raise RuntimeError(f"theme {self._theme_name!r} not usable: {problems}")
         screen = SupervisorScreen(
             ReadOnlyBackend(SnapshotBackend()),
             None,

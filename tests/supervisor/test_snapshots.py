@@ -1,4 +1,4 @@
-"""Snapshots of the supervisor dashboard (dark/light, 80×24 and 200×50) with fixed data.
+"""Snapshots of the supervisor dashboard (our dark/light themes, 80×24 and 200×50) with fixed data.
 
 Data and clock are fixed (``snapshot_data``); the tiny fake Backend there is
 used for these snapshots only.  Behaviour is tested against the real server
@@ -14,7 +14,8 @@ import pytest
 from tests.supervisor.snapshot_data import SnapshotApp
 
 SIZES = [(80, 24), (200, 50)]
-THEMES = ["textual-dark", "textual-light"]
+THEMES = ["dark", "light"]
+"""Our shipped themes (``themes/*.toml``), registered the way the app does."""
 
 
 async def _settle(pilot: Any) -> None:
@@ -55,4 +56,26 @@ def language() -> Any:
 def test_dashboard_translated(snap_compare: Any, language: Any, lang: str) -> None:
     """Korean and Japanese headers widen their columns instead of being cut (80×24, dark)."""
     language(lang)
-    assert snap_compare(SnapshotApp("textual-dark"), terminal_size=(80, 24), run_before=_settle)
+    assert snap_compare(SnapshotApp("dark"), terminal_size=(80, 24), run_before=_settle)
+
+
+def test_help_wraps_at_80x24(snap_compare: Any) -> None:
+    """The key list wraps its descriptions at 80×24 (no text cut off at the right edge)."""
+
+    async def run_before(pilot: Any) -> None:
+        await _settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(SnapshotApp("dark"), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_filter_without_match(snap_compare: Any) -> None:
+    """A filter that hides every row says so instead of showing an empty table."""
+
+    async def run_before(pilot: Any) -> None:
+        await _settle(pilot)
+        await pilot.press("slash", *"zzz")
+        await _settle(pilot)
+
+    assert snap_compare(SnapshotApp("dark"), terminal_size=(80, 24), run_before=run_before)

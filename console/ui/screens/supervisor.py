@@ -29,11 +29,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
@@ -84,7 +83,15 @@ def _translated(binding: Binding, prefix: str) -> Binding:
         return binding
     key = f"{prefix}.{binding.id}"
     text = t(key)
-    return binding if text == key else dataclasses.replace(binding, description=text)
+    changes: dict[str, Any] = {} if text == key else {"description": text}
+    group = binding.group
+    if group is not None:
+        # A group's description is what the footer shows for its keys ("sort-group").
+        group_key = f"{prefix}.{group.description.lower()}-group"
+        group_text = t(group_key)
+        if group_text != group_key:
+            changes["group"] = dataclasses.replace(group, description=group_text)
+    return dataclasses.replace(binding, **changes) if changes else binding
 
 
 class SupervisorHelpScreen(ModalScreen[None]):
@@ -100,7 +107,14 @@ class SupervisorHelpScreen(ModalScreen[None]):
         width: 90%; max-width: 110; height: 90%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    SupervisorHelpScreen DataTable { height: 1fr; }
+    SupervisorHelpScreen #help-rows { height: 1fr; }
+    SupervisorHelpScreen #help-grid {
+        layout: grid; grid-size: 3; grid-columns: 10 1fr 18; grid-rows: auto;
+        grid-gutter: 0 1; height: auto;
+    }
+    SupervisorHelpScreen .help-head { text-style: bold; color: $primary; }
+    SupervisorHelpScreen .help-keys { color: $accent; text-style: bold; }
+    SupervisorHelpScreen .help-id { color: $text-muted; }
     SupervisorHelpScreen .help-line { height: auto; color: $text-muted; }
     """
 
@@ -110,21 +124,30 @@ class SupervisorHelpScreen(ModalScreen[None]):
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
+        # Keys and text first, wrapped to the width (a DataTable cut the text off at 80
+        # columns); the id (for [keymap]) last and muted.
         with Vertical():
             yield Static(Content.styled(t("supervisor.help.title"), "bold"), markup=False)
             yield Static(Content(t("supervisor.help.intro")), classes="help-line", markup=False)
-            table: DataTable[Text] = DataTable(cursor_type="row", id="help-table")
-            yield table
+            with VerticalScroll(id="help-rows"):
+                with Container(id="help-grid"):
+                    for key in ("col_keys", "col_action", "col_id"):
+                        yield Static(
+                            Content(t(f"supervisor.help.{key}")), classes="help-head", markup=False
+                        )
+                    for binding_id, keys, text in self.rows:
+                        yield Static(
+                            Content(keys),
+                            id=f"help-keys-{binding_id}",
+                            classes="help-keys",
+                            markup=False,
+                        )
+                        yield Static(Content(text), classes="help-text", markup=False)
+                        yield Static(Content(binding_id), classes="help-id", markup=False)
             yield Static(Content(t("supervisor.help.close")), classes="help-line", markup=False)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column(Text(t("supervisor.help.col_id")), key="id")
-        table.add_column(Text(t("supervisor.help.col_keys")), key="keys")
-        table.add_column(Text(t("supervisor.help.col_action")), key="action")
-        for binding_id, keys, text in self.rows:
-            table.add_row(Text(binding_id), Text(keys), Text(text), key=binding_id)
-        table.focus()
+        self.query_one("#help-rows", VerticalScroll).focus()
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
@@ -133,21 +156,30 @@ class SupervisorHelpScreen(ModalScreen[None]):
 class SupervisorScreen(Screen[None]):
     """Dashboard, conversation table and read-only watch panes for supervisors."""
 
+    SORT_GROUP = Binding.Group("Sort")
+    """F5-F8 share one footer entry ("f5 f6 f7 f8 Sort"); the bar names the current order."""
+
+    # Footer order = this order; at 80 columns the footer cuts off the right end,
+    # so per-view actions and the key list come before the sort keys and refresh.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "show_view('dashboard')", "Dashboard", id="show-dashboard"),
         Binding("c", "show_view('conversations')", "Conversations", id="show-conversations"),
         Binding("v", "show_view('watch')", "Watch", id="show-watch"),
-        Binding("f5", "sort('wait')", "Sort: wait", id="sort-by-wait"),
-        Binding("f6", "sort('department')", "Sort: dept", id="sort-by-department"),
-        Binding("f7", "sort('agent')", "Sort: agent", id="sort-by-agent"),
-        Binding("f8", "sort('severity')", "Sort: severity", id="sort-by-severity"),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
         Binding("w", "watch", "Watch chat", id="watch-conversation"),
         Binding("x", "close_watch", "Close watch", id="close-watch"),
         Binding("n", "next_watch", "Next pane", id="next-watch", show=False),
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
         Binding("question_mark", "supervisor_help", "Keys", id="supervisor-help"),
+        Binding("f5", "sort('wait')", "Sort: wait", id="sort-by-wait", group=SORT_GROUP),
+        Binding(
+            "f6", "sort('department')", "Sort: dept", id="sort-by-department", group=SORT_GROUP
+        ),
+        Binding("f7", "sort('agent')", "Sort: agent", id="sort-by-agent", group=SORT_GROUP),
+        Binding(
+            "f8", "sort('severity')", "Sort: severity", id="sort-by-severity", group=SORT_GROUP
+        ),
+        Binding("r", "refresh", "Refresh", id="refresh"),
     ]
 
     HORIZONTAL_BREAKPOINTS = [
@@ -170,6 +202,7 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen #conversations-view { height: 1fr; }
     SupervisorScreen #conversation-filter { height: 1; border: none; padding: 0 1; }
     SupervisorScreen #conversations { height: 1fr; max-height: 100%; }
+    SupervisorScreen #conversations-empty { height: auto; padding: 0 1; color: $text-muted; }
     """
 
     view: reactive[str] = reactive("dashboard", bindings=True)
@@ -211,6 +244,7 @@ class SupervisorScreen(Screen[None]):
         self._store_unsubscribe: Callable[[], None] | None = None
         self._watched_dirty: set[str] = set()
         self._watch_grid: WatchGrid | None = None
+        self._empty_hint: str | None = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -227,6 +261,7 @@ class SupervisorScreen(Screen[None]):
                 yield Input(
                     placeholder=t("supervisor.filter.placeholder"), id="conversation-filter"
                 )
+                yield Static("", id="conversations-empty", markup=False)
                 yield ConversationTable(id="conversations")
             yield WatchGrid(id="watch-view")
         yield Footer()
@@ -518,6 +553,7 @@ class SupervisorScreen(Screen[None]):
             table.apply(dash, changes.conversations, now)
         if new_second:
             table.refresh_waits(dash, now)
+        self._show_empty_table_hint()
         if summaries:
             self._summary_dirty = False
             self.departments_table.apply(dash.departments(now))
@@ -538,12 +574,29 @@ class SupervisorScreen(Screen[None]):
             done = time.perf_counter()
             self.latency_samples.extend(done - at for at in changes.marked_at.values())
 
+    def _show_empty_table_hint(self) -> None:
+        """A sentence under an empty conversation table (nothing open, or the filter hides all)."""
+        table = self.conversations_table
+        if table.row_count:
+            text = ""
+        elif table.filter_text:
+            text = t("supervisor.filter.no_match", filter=table.filter_text)
+        else:
+            text = t("supervisor.filter.none")
+        if text != self._empty_hint:
+            self._empty_hint = text
+            hint = self.query_one("#conversations-empty", Static)
+            hint.update(Content(text))
+            hint.display = bool(text)
+
     def _watched_ids(self) -> set[str]:
         return {pane.conversation_id for pane in self.watch_grid.panes}
 
     # ------------------------------------------------------------------ bindings
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # False hides a binding from the footer (and ignores its key) where it does not apply.
+        if action == "show_view":
+            return parameters[:1] != (self.view,)  # the bar already names the current view
         if action in {"sort", "watch"}:
             return self.view == "conversations"
         if action == "clear_filter":

@@ -54,7 +54,7 @@ class WatchPane(Vertical, can_focus=True):
     }
     WatchPane:focus-within, WatchPane:focus { border: round $accent; }
     WatchPane > .watch-info { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
-    WatchPane > TranscriptView { height: 1fr; }
+    WatchPane > TranscriptView { height: 1fr; padding: 0 0 0 1; }
     """
 
     def __init__(self, conversation_id: str) -> None:

@@ -1,0 +1,65 @@
+"""Footer and help behaviour of the supervisor screen (fixed data from ``snapshot_data``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.widgets import Static
+
+from console.core.i18n import set_language, t
+from tests.supervisor.snapshot_data import SnapshotApp
+
+
+def _footer_keys(app: Any) -> dict[str, Any]:
+    return {key: active.binding for key, active in app.screen.active_bindings.items()}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_sort_keys_share_one_translated_footer_entry(lang: str) -> None:
+    set_language(lang)  # the autouse english_ui fixture restores the language
+    app = SnapshotApp("dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        bindings = _footer_keys(app)
+        groups = {bindings[key].group for key in ("f5", "f6", "f7", "f8")}
+        assert len(groups) == 1
+        (group,) = groups
+        assert group is not None and group.description == t("supervisor.footer.sort-group")
+        assert bindings["f8"].description == t("supervisor.footer.sort-by-severity")
+
+
+async def test_current_view_key_leaves_the_footer() -> None:
+    app = SnapshotApp("dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        keys = _footer_keys(app)
+        assert "d" not in keys and {"c", "v", "question_mark"} <= set(keys)
+        await pilot.press("c")
+        await pilot.pause()
+        keys = _footer_keys(app)
+        assert "c" not in keys and {"d", "v", "w"} <= set(keys)
+        await pilot.press("d")  # still switches back
+        await pilot.pause()
+        assert app.screen.view == "dashboard"
+
+
+async def test_empty_filter_result_is_explained() -> None:
+    app = SnapshotApp("dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        screen.refresh_now(force=True)
+        hint = screen.query_one("#conversations-empty", Static)
+        assert not hint.display  # rows are shown: no sentence
+        await pilot.press("slash", *"zzz")
+        await pilot.pause()
+        screen.refresh_now(force=True)
+        assert hint.display
+        assert str(hint.render()) == t("supervisor.filter.no_match", filter="zzz")
+        await pilot.press("escape")
+        await pilot.pause()
+        screen.refresh_now(force=True)
+        assert not hint.display and screen.conversations_table.row_count > 0
