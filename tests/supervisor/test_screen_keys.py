@@ -63,3 +63,21 @@ async def test_empty_filter_result_is_explained() -> None:
         await pilot.pause()
         screen.refresh_now(force=True)
         assert not hint.display and screen.conversations_table.row_count > 0
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("columns", [80, 149, 150, 200])
+async def test_dashboard_tables_fit_without_horizontal_scrolling(lang: str, columns: int) -> None:
+    """Side by side from 150 columns, stacked below; no column is ever cut off on the right."""
+    set_language(lang)
+    app = SnapshotApp("dark")
+    async with app.run_test(size=(columns, 40)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        screen.refresh_now(force=True)
+        await pilot.pause()
+        assert screen.has_class("-wide") == (columns >= 150)
+        for table in (screen.departments_table, screen.agents_table):
+            assert table.max_scroll_x == 0, (table.id, table.size, table.virtual_size)
+            # No cursor bar: it would hide the first row's breach colours.
+            assert table.cursor_type == "none"

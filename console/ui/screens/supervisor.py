@@ -58,6 +58,8 @@ POLL_SECONDS = 10.0
 POLL_SOON_SECONDS = 2.0
 """After an event that moves agent day figures (replies, assignments), re-read within this."""
 HISTORY_LIMIT = 100
+WIDE_COLUMNS = 150
+"""From this width departments and agents sit side by side (both tables need ~75 columns)."""
 
 
 def _now() -> datetime:
@@ -184,7 +186,7 @@ class SupervisorScreen(Screen[None]):
 
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
-        (120, "-wide"),
+        (WIDE_COLUMNS, "-wide"),
     ]
 
     DEFAULT_CSS = """
@@ -195,9 +197,9 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen.-wide #dash-top { layout: horizontal; }
     SupervisorScreen #departments { max-height: 12; }
     SupervisorScreen #agents { max-height: 14; }
-    SupervisorScreen.-wide #departments, SupervisorScreen.-wide #agents {
-        width: 1fr; max-height: 100%;
-    }
+    SupervisorScreen.-wide #departments, SupervisorScreen.-wide #agents { max-height: 100%; }
+    SupervisorScreen.-wide #departments { width: auto; margin-right: 2; }
+    SupervisorScreen.-wide #agents { width: 1fr; }
     SupervisorScreen #alerts-scroll { height: 1fr; }
     SupervisorScreen #conversations-view { height: 1fr; }
     SupervisorScreen #conversation-filter { height: 1; border: none; padding: 0 1; }

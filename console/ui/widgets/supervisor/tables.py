@@ -20,7 +20,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, CursorType, RowKey
 
 from console.core.dashboard import AgentRow, ConversationRow, Dashboard, DepartmentStats
 from console.core.i18n import t
@@ -53,6 +53,8 @@ class LiveTable(DataTable[Text]):
     """A ``DataTable`` whose rows are upserted by key and whose cells change in place."""
 
     COLUMNS: Sequence[Column] = ()
+    CURSOR: CursorType = "row"
+    """Summary tables use "none": a cursor bar would hide the first row's red/yellow cells."""
 
     DEFAULT_CSS = """
     LiveTable { height: auto; max-height: 100%; }
@@ -62,7 +64,7 @@ class LiveTable(DataTable[Text]):
         super().__init__(
             id=id,
             classes=classes,
-            cursor_type="row",
+            cursor_type=self.CURSOR,
             zebra_stripes=False,
             show_row_labels=False,
         )
@@ -137,6 +139,7 @@ class LiveTable(DataTable[Text]):
 
 
 class DepartmentTable(LiveTable):
+    CURSOR = "none"
     COLUMNS = (
         Column("department", "supervisor.col.department", 18),
         Column("waiting", "supervisor.col.waiting", 7),
@@ -172,6 +175,7 @@ class DepartmentTable(LiveTable):
 
 
 class AgentTable(LiveTable):
+    CURSOR = "none"
     COLUMNS = (
         Column("agent", "supervisor.col.agent", 16),
         Column("status", "supervisor.col.status", 10),
