@@ -548,3 +548,35 @@ async def test_narrow_terminal_shows_one_pane_and_a_clickable_tab_strip(
         assert screen.grid.active_id == second.conversation_id
         assert first.has_class("-hidden") and not second.has_class("-hidden")
         assert app.focused is second.composer
+
+
+async def test_customer_typing_and_profile_changes_show_up_live(ref_server: RefServer) -> None:
+    """The customer typing shows in the header; tags set by a colleague appear in the
+    sidebar without reopening anything."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        customer = Customer(ref_server, "Tao")
+        await asyncio.to_thread(customer.start, dept, "hello")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.sidebar.customer_id == customer.id, what="sidebar")
+        pane = screen.grid.panes[0]
+        r = await asyncio.to_thread(
+            customer.http.post,
+            f"/customer/conversations/{customer.conversation_id}/typing",
+            json={"typing": True},
+        )
+        assert r.status_code == 204, r.text
+        await wait_for(pilot, lambda: "typing" in pane.header().plain, what="typing indicator")
+        colleague = agent_http(ref_server, "Colleague")
+        r = await asyncio.to_thread(
+            colleague.put, f"/customers/{customer.id}/tags", json={"tags": ["vip", "refund-risk"]}
+        )
+        assert r.status_code == 200, r.text
+        block = screen.sidebar.query_one("#customer")
+        await wait_for(
+            pilot, lambda: "#refund-risk" in str(block.render()), what="tags in the sidebar"
+        )
