@@ -81,3 +81,29 @@ async def test_dashboard_tables_fit_without_horizontal_scrolling(lang: str, colu
             assert table.max_scroll_x == 0, (table.id, table.size, table.virtual_size)
             # No cursor bar: it would hide the first row's breach colours.
             assert table.cursor_type == "none"
+
+
+async def test_command_palette_offers_the_supervisor_keys() -> None:
+    """The palette lists the supervisor actions (translated) and runs them on the screen."""
+    from console.ui.screens.supervisor import SupervisorCommands
+
+    app = SnapshotApp("dark")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        provider = SupervisorCommands(screen)
+        titles = {hit.text: hit async for hit in provider.discover()}
+        wanted = f"{t('supervisor.binding.show-conversations')} (show-conversations)"
+        assert wanted in titles and "close-help" not in " ".join(map(str, titles))
+        hit = titles[wanted]
+        hit.command()
+        await pilot.pause()
+        assert screen.view == "conversations"
+        await pilot.press("d")
+        await pilot.pause()
+        found = [hit async for hit in provider.search("sort by severity")]
+        assert found and "sort-by-severity" in str(found[0].text)
+        found[0].command()  # from the dashboard: switches to the table, then sorts
+        await pilot.pause()
+        assert screen.view == "conversations"
+        assert screen.conversations_table.order == "severity"

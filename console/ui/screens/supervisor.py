@@ -27,11 +27,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
@@ -155,8 +157,52 @@ class SupervisorHelpScreen(ModalScreen[None]):
         self.dismiss(result)
 
 
+_ACTION_VIEWS = {
+    "sort": "conversations",
+    "watch": "conversations",
+    "close_watch": "watch",
+    "next_watch": "watch",
+}
+"""Actions that apply in one view: the palette switches there first."""
+
+
+class SupervisorCommands(Provider):
+    """The supervisor keys in the command palette (in the UI language; all read-only)."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        if not isinstance(screen, SupervisorScreen):
+            return []
+        return [
+            (binding_id, f"{text} ({binding_id})", keys)
+            for binding_id, keys, text in screen.help_rows()
+            if binding_id != "close-help"
+        ]
+
+    def _run(self, binding_id: str) -> None:
+        action = {b.id: b.action for b in supervisor_bindings()}[binding_id]
+        screen = self.screen
+        view = _ACTION_VIEWS.get(action.partition("(")[0])
+        if view is not None and isinstance(screen, SupervisorScreen):
+            screen.view = view  # sort/watch keys act in one view only (check_action)
+        self.app.call_later(screen.run_action, action)
+
+    async def discover(self) -> Hits:
+        for binding_id, title, keys in self._commands():
+            yield DiscoveryHit(Content(title), partial(self._run, binding_id), help=keys)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for binding_id, title, keys in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, Content(title), partial(self._run, binding_id), help=keys)
+
+
 class SupervisorScreen(Screen[None]):
     """Dashboard, conversation table and read-only watch panes for supervisors."""
+
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {SupervisorCommands}
 
     SORT_GROUP = Binding.Group("Sort")
     """F5-F8 share one footer entry ("f5 f6 f7 f8 Sort"); the bar names the current order."""
@@ -172,7 +218,8 @@ class SupervisorScreen(Screen[None]):
         Binding("n", "next_watch", "Next pane", id="next-watch", show=False),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
-        Binding("question_mark", "supervisor_help", "Keys", id="supervisor-help"),
+        # f1 too: the app's f1 would open the agent workspace's key list (accept, close...).
+        Binding("question_mark,f1", "supervisor_help", "Keys", id="supervisor-help"),
         Binding("f5", "sort('wait')", "Sort: wait", id="sort-by-wait", group=SORT_GROUP),
         Binding(
             "f6", "sort('department')", "Sort: dept", id="sort-by-department", group=SORT_GROUP
