@@ -79,3 +79,18 @@ def test_filter_without_match(snap_compare: Any) -> None:
         await _settle(pilot)
 
     assert snap_compare(SnapshotApp("dark"), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_watch_panes(snap_compare: Any) -> None:
+    """Four watched chats at 80×24: readable titles, waiting time before the e-mail."""
+
+    async def run_before(pilot: Any) -> None:
+        await _settle(pilot)
+        screen = pilot.app.screen
+        for cid in ("c5", "c1", "c4", "c3"):
+            await screen.watch_conversation(cid)
+        await pilot.press("v")
+        await pilot.pause(0.2)
+        await _settle(pilot)
+
+    assert snap_compare(SnapshotApp("dark"), terminal_size=(80, 24), run_before=run_before)

@@ -48,12 +48,19 @@ class WatchPane(Vertical, can_focus=True):
 
     DEFAULT_CSS = """
     WatchPane {
-        border: round $primary-muted;
+        border: round $primary 60%;
+        border-title-color: $foreground;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
         height: 1fr;
         width: 1fr;
     }
-    WatchPane:focus-within, WatchPane:focus { border: round $accent; }
-    WatchPane > .watch-info { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
+    WatchPane:focus-within, WatchPane:focus {
+        border: round $accent;
+        border-title-color: $accent;
+        border-subtitle-color: $accent;
+    }
+    WatchPane > .watch-info { height: auto; max-height: 5; padding: 0 1; color: $text-muted; }
     WatchPane > TranscriptView { height: 1fr; padding: 0 0 0 1; }
     """
 
@@ -95,14 +102,14 @@ class WatchPane(Vertical, can_focus=True):
                 agent=clean(conv.assignee_name or t("supervisor.department.unassigned")),
             ),
         ]
-        if conv.customer_email:
-            info.append(t("supervisor.watch.email", email=clean(conv.customer_email)))
         lines.append(Content(" · ".join(info)))
         wait_from = conv.queued_at if conv.state == "queued" else conv.waiting_since
         extra: list[str] = []
         if wait_from is not None and conv.state != "closed":
             seconds = max(0.0, (now - wait_from).total_seconds())
             extra.append(t("supervisor.watch.wait", wait=format_duration(seconds)))
+        if conv.customer_email:  # second line: narrow panes wrapped it mid-label on the first
+            extra.append(t("supervisor.watch.email", email=clean(conv.customer_email)))
         if self.customer is not None:
             for key, value in list(self.customer.account.items())[:3]:
                 extra.append(f"{clean(key)}: {clean(value)}")
