@@ -107,3 +107,22 @@ async def test_command_palette_offers_the_supervisor_keys() -> None:
         await pilot.pause()
         assert screen.view == "conversations"
         assert screen.conversations_table.order == "severity"
+
+
+async def test_alert_count_stays_visible_at_80_columns() -> None:
+    """With a filter and watched chats the bar is longer than 80 cells; the alerts still show."""
+    from rich.cells import cell_len
+
+    app = SnapshotApp("dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        screen.refresh_now(force=True)
+        await screen.watch_conversation("c1")
+        await pilot.press("slash", *"Sales")
+        await pilot.pause()
+        screen.refresh_now(force=True)
+        plain = screen.bar.plain
+        alerts = t("supervisor.alerts_count", count=4)
+        assert alerts in plain and cell_len(plain) > 80
+        assert cell_len(plain[: plain.index(alerts) + len(alerts)]) <= 80

@@ -21,7 +21,7 @@ from console.ui.widgets.supervisor.cells import clean
 
 
 class ReadOnlyBar(Static):
-    """One line, always visible: READ-ONLY badge, link state, view, sort, filter, alerts."""
+    """One line, always visible: READ-ONLY badge, link state, alerts, view, sort, filter, watching."""
 
     DEFAULT_CSS = """
     ReadOnlyBar {
@@ -76,12 +76,12 @@ class ReadOnlyBar(Static):
             " ",
             (t(f"supervisor.connection.{self.online_phase}"), phase_style),
         ]
+        if self.alert_count:  # right after the link state: at 80 columns the end gets cut off
+            pieces += [" · ", (t("supervisor.alerts_count", count=self.alert_count), "bold $error")]
         for name in ("view", "order", "filter", "watching"):
             text = self.parts.get(name, "")
             if text:
                 pieces += [" · ", text]
-        if self.alert_count:
-            pieces += [" · ", (t("supervisor.alerts_count", count=self.alert_count), "bold $error")]
         self.update(Content.assemble(*pieces))
 
     @property
