@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -324,14 +322,8 @@ class AgentConsoleApp(App[None]):
                 markup=False,
             )
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-
     async def on_unmount(self) -> None:
         try:
             await self.backend.aclose()
         except BackendError:
             pass
-
-    def now(self) -> datetime:
-        return self.clock()
