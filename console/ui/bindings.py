@@ -152,6 +152,14 @@ SPECS: tuple[BindingSpec, ...] = (
         help="Send the follow-up for the promise about to expire in the focused chat.",
     ),
     BindingSpec(
+        "retry-failed",
+        "shift+f8",
+        "retry_failed",
+        "Retry",
+        show=False,
+        help="Send the last failed message of the focused chat again (same client id: never twice).",
+    ),
+    BindingSpec(
         "accept-next",
         "f9",
         "accept_next",

@@ -367,6 +367,30 @@ class WorkspaceController:
         self._absorb(self.store.mark_read(conversation_id))
         return message
 
+    async def retry(self, conversation_id: str, stored: StoredMessage) -> m.Message:
+        """Send a failed message again with its client id (the server dedupes)."""
+        message = stored.message
+        client_id = message.client_id
+        assert client_id is not None
+        self._absorb(self.store.retry_pending(client_id))
+        try:
+            sent = await self.backend.send_message(
+                conversation_id,
+                m.SendMessage(client_id=client_id, body=message.body, internal=message.internal),
+            )
+        except BackendError as error:
+            self._absorb(self.store.mark_failed(client_id, str(error)))
+            raise
+        self._absorb(self.store.mark_sent(client_id, sent, self.clock()))
+        return sent
+
+    def last_failed(self, conversation_id: str) -> StoredMessage | None:
+        """The newest message of this chat that could not be sent."""
+        for stored in reversed(self.store.messages(conversation_id)):
+            if stored.delivery == "failed":
+                return stored
+        return None
+
     async def typing(self, conversation_id: str, typing: bool = True) -> None:
         """Tell the customer we type (the composer already throttles)."""
         try:

@@ -580,3 +580,47 @@ async def test_customer_typing_and_profile_changes_show_up_live(ref_server: RefS
         await wait_for(
             pilot, lambda: "#refund-risk" in str(block.render()), what="tags in the sidebar"
         )
+
+
+async def test_a_failed_send_is_retried_with_shift_f8_and_arrives_once(
+    ref_server: RefServer,
+) -> None:
+    """Without an outbox a reply sent while the server is dead fails (✗); after the
+    server is back, shift+f8 sends it again with the same client id: delivered once."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        customer = Customer(ref_server, "Ren")
+        await asyncio.to_thread(customer.start, dept, "hi")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.grid.panes, what="pane")
+        pane = screen.grid.panes[0]
+        await wait_for(pilot, lambda: app.focused is pane.composer, what="composer focus")
+        await asyncio.to_thread(ref_server.stop)
+        await pilot.press(*"will this arrive")
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                [i.delivery for i in pane.transcript.items() if i.author_kind == "agent"]
+                == ["failed"]
+            ),
+            timeout=60,
+            what="reply shown as failed",
+        )
+        await asyncio.to_thread(ref_server.start)
+        await pilot.press("shift+f8")
+        await wait_for(
+            pilot,
+            lambda: (
+                [i.delivery for i in pane.transcript.items() if i.author_kind == "agent"]
+                == ["sent"]
+            ),
+            timeout=60,
+            what="retried reply sent",
+        )
+        bodies = [m["body"] for m in await asyncio.to_thread(customer.messages)]
+        assert bodies.count("will this arrive") == 1

@@ -710,6 +710,23 @@ class AgentScreen(Screen[None]):
             self.controller.alerted.discard(cid)
             pane.tick()
 
+    def action_retry_failed(self) -> None:
+        pane = self.active_pane
+        if pane is None:
+            return
+        stored = self.controller.last_failed(pane.conversation_id)
+        if stored is None:
+            self.app.notify(tr("nothing_failed"), markup=False)
+            return
+        self._retry(pane.conversation_id, stored)
+
+    @work(group="send", exit_on_error=False)
+    async def _retry(self, conversation_id: str, stored: StoredMessage) -> None:
+        try:
+            await self.controller.retry(conversation_id, stored)
+        except BackendError as error:
+            self.app.notify(tr("send_failed", reason=str(error)), severity="error", markup=False)
+
     def action_accept_next(self) -> None:
         queued = self.controller.queued()
         if not queued:
