@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 test: lint
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=300 -q
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=300 -q --durations=15
 
 # make bench BENCH=bench/startup.py BENCH_ARGS="--runs 3": one script, its own options.
 BENCH      ?= $(wildcard bench/*.py)
