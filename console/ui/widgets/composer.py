@@ -21,6 +21,25 @@ and Backspace/Delete here step over whole extended grapheme clusters
 (``console.core.text.graphemes``): emoji ZWJ sequences, flags, skin tones,
 Hangul jamo sequences and kana with combining (han)dakuten.
 
+Keys that arrive in one burst (one terminal read: a fast typist, an IME
+commit followed by Enter, ``tmux send-keys 'text' Enter``, an unbracketed
+paste) keep their order.  The two bindings are priority bindings (TextArea
+would otherwise turn Enter into a line break), and the app runs those in its
+own task the moment it reads the key, while the text keys before it are still
+queued for the composer.  So ``send`` and ``insert_newline`` do their work
+through the composer's own message queue (``call_later``), after the keys that
+came first.  With ``clear_on_submit=False`` the host clears the text (or
+points at a problem) when it handles ``Submitted``; until it has answered (at
+most ``HOST_ANSWER_TIMEOUT`` seconds) the composer handles no further keys, so
+a second Enter in the same burst cannot send the first text again and the
+host's clearing cannot wipe what was typed after the Enter.
+
+The other way round, TextArea's own editing keys (Backspace, arrows, ctrl+u,
+...) are ordinary bindings, which Textual runs only when the key has bubbled up
+to the app, after the characters typed behind them have been inserted
+(Textualize/textual#6605: ``abc`` Backspace ``d`` in one read gave ``abcd``).
+The composer runs its own non-priority bindings when the key reaches it.
+
 Typing notifications are throttled: ``Typing(True)`` at most once per
 ``typing_interval`` seconds while keys arrive, ``Typing(False)`` after
 ``typing_idle`` seconds without an edit, on send and on switching
@@ -29,6 +48,8 @@ conversation.  Loading a draft or a canned reply does not count as typing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from typing import ClassVar
 
@@ -47,6 +68,9 @@ from console.ui.safe import neutralize_controls, widget_text
 __all__ = ["CANNED_PREFIXES", "Composer"]
 
 CANNED_PREFIXES = ("/", "#")
+
+HOST_ANSWER_TIMEOUT = 1.0
+"""Seconds the composer holds later keys while the host decides about a reply."""
 
 
 def _boundaries(line: str) -> list[int]:
@@ -178,6 +202,8 @@ class Composer(TextArea):
         self._typing_active = False
         self._typing_sent_at = 0.0
         self._idle_timer: Timer | None = None
+        # Set while a Submitted waits for the host's answer (clear_on_submit=False).
+        self._host_answer: asyncio.Event | None = None
         # Text that was put here by code (draft, canned reply): not typing.
         self._programmatic_text: str | None = text
         if conversation_id is not None and not text:
@@ -228,6 +254,7 @@ class Composer(TextArea):
     def select_range(self, start: int, end: int) -> None:
         """Select character offsets ``[start, end)`` of the text (to point at a problem)."""
         self.selection = Selection(self._offset_to_location(start), self._offset_to_location(end))
+        self._host_answered()
 
     def _offset_to_location(self, offset: int) -> Location:
         offset = max(0, min(offset, len(self.text)))
@@ -240,6 +267,11 @@ class Composer(TextArea):
         self._programmatic_text = text
         self.load_text(text)
         self.move_cursor(self.document.end)
+        self._host_answered()
+
+    def _host_answered(self) -> None:
+        if self._host_answer is not None:
+            self._host_answer.set()
 
     # ------------------------------------------------------------------ actions
 
@@ -249,7 +281,16 @@ class Composer(TextArea):
         return super().check_action(action, parameters)
 
     def action_send(self) -> None:
-        """Post ``Submitted`` (or ``CannedRequested`` for a lone ``/word``)."""
+        """Post ``Submitted`` (or ``CannedRequested`` for a lone ``/word``).
+
+        Runs after the keys already queued for the composer (see the module
+        docstring): Enter at the end of a burst sends the whole burst.
+        """
+        self.call_later(self._send)
+
+    async def _send(self) -> None:
+        if self.read_only:
+            return
         text = self.text
         stripped = text.strip()
         if not stripped:
@@ -272,13 +313,33 @@ class Composer(TextArea):
             )
             return
         self._stop_typing()
-        self.post_message(self.Submitted(self, text, self.conversation_id))
+        message = self.Submitted(self, text, self.conversation_id)
         if self.clear_on_submit:
+            self.post_message(message)
             self._set_text_programmatically("")
             if self.conversation_id is not None:
                 self.drafts.pop(self.conversation_id, None)
+            return
+        # The host clears the text or selects a problem.  Keys queued behind this
+        # Enter wait for that: straight to the parent, since this queue is held.
+        parent = self.parent
+        if parent is None:
+            return
+        self._host_answer = answer = asyncio.Event()
+        try:
+            if parent.post_message(message):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(answer.wait(), HOST_ANSWER_TIMEOUT)
+        finally:
+            self._host_answer = None
 
     def action_insert_newline(self) -> None:
+        """Insert a line break where the keys typed before it have put the cursor."""
+        self.call_later(self._insert_newline)
+
+    def _insert_newline(self) -> None:
+        if self.read_only:
+            return
         start, end = self.selection
         self.replace("\n", start, end, maintain_selection_offset=False)
 
@@ -321,6 +382,8 @@ class Composer(TextArea):
         self.focus()
 
     async def _on_key(self, event: events.Key) -> None:
+        if await self._run_own_binding(event):
+            return
         if (
             event.character in CANNED_PREFIXES
             and not self.read_only
@@ -331,6 +394,17 @@ class Composer(TextArea):
             self.post_message(self.CannedRequested(self, "", event.character or ""))
             return
         await super()._on_key(event)
+
+    async def _run_own_binding(self, event: events.Key) -> bool:
+        """Run this widget's (keymap-aware) non-priority binding for the key now, in order."""
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if binding.priority:
+                continue
+            if await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return True
+        return False
 
     def _update_counter(self) -> None:
         """Show ``used/limit`` under the composer from 90% of the limit on."""
