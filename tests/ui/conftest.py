@@ -35,7 +35,7 @@ def restore_language() -> Iterator[None]:
 
 
 async def wait_for(
-    pilot: Any, condition: Callable[[], object], *, timeout: float = 15.0, what: str = ""
+    pilot: Any, condition: Callable[[], object], *, timeout: float = 30.0, what: str = ""
 ) -> None:
     """Let the app run until ``condition()`` is truthy; fail with ``what`` after ``timeout``."""
     loop = asyncio.get_running_loop()
