@@ -54,16 +54,28 @@ ATTENTION_GAP = 2.0
 """Seconds between two new-chat/new-message toasts (and bells)."""
 
 
+# Palette entries that change nothing, offered on read-only screens too.
+READ_ONLY_COMMANDS = frozenset({"quit"})
+
+
 class WorkspaceCommands(Provider):
     """Every registered action, reachable by name from the command palette."""
 
     def _commands(self) -> list[tuple[str, str, str]]:
+        """(binding id, title, keys) for every action the current screen can run."""
         app = self.app
         keymap: dict[str, str] = getattr(app, "keymap", {})
         keys_by_id = effective_keys(keymap)
         rows: list[tuple[str, str, str]] = []
+        # Read-only (supervisor) screens offer only what cannot change anything; they list
+        # their own keys through their own provider.
+        read_only = bool(getattr(app, "readonly", False)) or not isinstance(
+            self.screen, AgentScreen
+        )
         for spec in SPECS:
             if spec.id in ("command-palette",) or spec.scope not in ("app", "screen"):
+                continue
+            if read_only and spec.id not in READ_ONLY_COMMANDS:
                 continue
             keys = ", ".join(
                 app.get_key_display(Binding(k, spec.action)) for k in keys_by_id[spec.id]

@@ -314,6 +314,10 @@ async def test_supervisor_token_in_the_real_app(ref_server: RefServer) -> None:
         screen: SupervisorScreen = app.screen
         assert isinstance(screen.backend, ReadOnlyBackend)
         await wait_for(pilot, lambda: len(screen.dashboard.conversations) >= 7, "the first load")
+        # The app's palette offers no agent action on the read-only screen.
+        from console.ui.app import WorkspaceCommands
+
+        assert {row[0] for row in WorkspaceCommands(screen)._commands()} == {"quit"}
         # A live event reaches the screen through the app's single stream consumer.
         late = await world.start_chat("Arrives live", "Billing")
         await wait_for(
