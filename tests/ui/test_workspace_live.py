@@ -503,9 +503,17 @@ async def test_past_conversation_opens_read_only_from_the_sidebar(ref_server: Re
         screen = app.agent_screen
         assert screen is not None
         past = screen.query_one("#past")
+        # The open chat's pane arrives on its own schedule and takes focus when it does,
+        # so wait for it before moving focus to the sidebar list.
+        await wait_for(pilot, lambda: screen.grid.panes, what="the open chat's pane")
         await wait_for(pilot, lambda: past.option_count == 1, what="past chat listed")  # type: ignore[attr-defined]
         past.focus()
         past.highlighted = 0  # type: ignore[attr-defined]
+        await wait_for(
+            pilot,
+            lambda: app.focused is past and past.highlighted == 0,  # type: ignore[attr-defined]
+            what="the past list focused",
+        )
         await pilot.press("enter")
         await wait_for(
             pilot, lambda: type(app.screen).__name__ == "PastConversationScreen", what="opened"
