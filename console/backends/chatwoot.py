@@ -51,9 +51,9 @@ import msgspec
 
 from console.backends import _chatwoot_models as cw
 from console.backends._backoff import Backoff
+from console.backends._streaming import StreamingBackend
 from console.backends.base import (
     AuthError,
-    Backend,
     BackendError,
     Capability,
     ConnectionPhase,
@@ -407,7 +407,7 @@ _DEFAULT_SENTENCES: dict[int, str] = {
 # ==================================================================== backend
 
 
-class ChatwootBackend(Backend):
+class ChatwootBackend(StreamingBackend):
     """Backend for a Chatwoot account, as one agent (their ``api_access_token``).
 
     ``base_url``: the address you open Chatwoot with; a dashboard URL such as
@@ -529,10 +529,6 @@ class ChatwootBackend(Backend):
     # ================================================================ state
 
     @property
-    def connection(self) -> ConnectionState:
-        return self._state
-
-    @property
     def outbox(self) -> Outbox | None:
         return self._outbox
 
@@ -548,19 +544,6 @@ class ChatwootBackend(Backend):
     @property
     def last_seq(self) -> int:
         return self._seq
-
-    def _set_state(
-        self, phase: ConnectionPhase, *, retry_at: float | None = None, detail: str = ""
-    ) -> None:
-        state = ConnectionState(phase, retry_at=retry_at, detail=detail)
-        if state == self._state:
-            return
-        self._state = state
-        for callback in list(self._connection_callbacks()):
-            try:
-                callback(state)
-            except Exception:
-                log.exception("connection-state callback failed")
 
     def _fatal_auth(self, detail: str) -> None:
         self._auth_failed = True
@@ -719,29 +702,6 @@ class ChatwootBackend(Backend):
         if self._outbox is None or self._outbox.started or self._closed or self._auth_failed:
             return
         await self._outbox.start()
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._stop is not None:
-            self._stop.set()
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
-        if self._stream_task is not None:
-            self._stream_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._stream_task
-        if self._events is not None:
-            self._events.put_nowait(None)
-        if self._outbox is not None:
-            await self._outbox.aclose()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-        if self._state.phase != ConnectionPhase.AUTH_FAILED:
-            self._set_state(ConnectionPhase.OFFLINE, detail="closed")
 
     # ================================================================ reads
 
@@ -1214,14 +1174,6 @@ class ChatwootBackend(Backend):
             else:
                 self._stream_task = asyncio.create_task(self._run_stream(), name="chatwoot-cable")
         return self._drain_events(self._events)
-
-    async def _drain_events(self, queue: asyncio.Queue[m.Event | None]) -> AsyncIterator[m.Event]:
-        while True:
-            event = await queue.get()
-            if event is None:
-                queue.put_nowait(None)
-                return
-            yield event
 
     def _emit(self, kind: str, data: dict[str, Any], at: datetime | None = None) -> None:
         assert self._events is not None

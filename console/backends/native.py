@@ -42,9 +42,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import msgspec
 
 from console.backends._backoff import Backoff
+from console.backends._streaming import StreamingBackend
 from console.backends.base import (
     AuthError,
-    Backend,
     BackendError,
     Capability,
     ConnectionPhase,
@@ -138,7 +138,7 @@ _DEFAULT_SENTENCES: dict[int, str] = {
 }
 
 
-class NativeBackend(Backend):
+class NativeBackend(StreamingBackend):
     """Backend for the agent-console reference server (and any server speaking its protocol).
 
     ``base_url``: ``http(s)://host:port`` (a trailing ``/api/v1`` is accepted).
@@ -210,10 +210,6 @@ class NativeBackend(Backend):
     # ================================================================ state
 
     @property
-    def connection(self) -> ConnectionState:
-        return self._state
-
-    @property
     def outbox(self) -> Outbox | None:
         """The persistent outbox (``None`` without ``outbox_path``); subscribe for pending/sent/failed."""
         return self._outbox
@@ -222,19 +218,6 @@ class NativeBackend(Backend):
     def last_seq(self) -> int | None:
         """Highest stream ``seq`` handed to the consumer (resume point)."""
         return self._last_seq
-
-    def _set_state(
-        self, phase: ConnectionPhase, *, retry_at: float | None = None, detail: str = ""
-    ) -> None:
-        state = ConnectionState(phase, retry_at=retry_at, detail=detail)
-        if state == self._state:
-            return
-        self._state = state
-        for callback in list(self._connection_callbacks()):
-            try:
-                callback(state)
-            except Exception:
-                log.exception("connection-state callback failed")
 
     def _fatal_auth(self, detail: str) -> None:
         self._auth_failed = True
@@ -416,29 +399,6 @@ class NativeBackend(Backend):
             # A supervisor session must never deliver what an agent queued in this file.
             return
         await self._outbox.start()
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._stop is not None:
-            self._stop.set()
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
-        if self._stream_task is not None:
-            self._stream_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._stream_task
-        if self._events is not None:
-            self._events.put_nowait(None)
-        if self._outbox is not None:
-            await self._outbox.aclose()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-        if self._state.phase != ConnectionPhase.AUTH_FAILED:
-            self._set_state(ConnectionPhase.OFFLINE, detail="closed")
 
     # ================================================================ reads
 
@@ -640,14 +600,6 @@ class NativeBackend(Backend):
             else:
                 self._stream_task = asyncio.create_task(self._run_stream(), name="native-stream")
         return self._drain_events(self._events)
-
-    async def _drain_events(self, queue: asyncio.Queue[m.Event | None]) -> AsyncIterator[m.Event]:
-        while True:
-            event = await queue.get()
-            if event is None:
-                queue.put_nowait(None)  # wake any other iterator too
-                return
-            yield event
 
     def _emit_event(self, event: m.Event) -> None:
         assert self._events is not None
