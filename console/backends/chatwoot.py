@@ -50,7 +50,7 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 
 from console.backends import _chatwoot_models as cw
-from console.backends._backoff import Backoff
+from console.core.backoff import Backoff
 from console.backends._streaming import StreamingBackend
 from console.backends.base import (
     AuthError,

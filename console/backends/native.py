@@ -41,7 +41,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
-from console.backends._backoff import Backoff
 from console.backends._streaming import StreamingBackend
 from console.backends.base import (
     AuthError,
@@ -50,6 +49,7 @@ from console.backends.base import (
     ConnectionPhase,
     ConnectionState,
 )
+from console.core.backoff import Backoff
 from console.core.outbox import Fail, Outbox, OutboxClosed, OutboxFailed, Pause, Retry, Verdict
 from console.protocol import limits
 from console.protocol import models as m

@@ -34,6 +34,7 @@ from console.backends.base import (
     ReadOnlyBackend,
 )
 from console.core.triggers import category_label
+from console.core.workspace import Clock, WorkspaceController, set_language, system_clock, tr
 from console.protocol import models as m
 from console.ui.bindings import (
     SPECS,
@@ -44,7 +45,6 @@ from console.ui.bindings import (
     translate_bindings,
     unknown_ids,
 )
-from console.ui.controller import Clock, WorkspaceController, set_language, system_clock, tr
 from console.ui.screens.agent import AgentScreen, WorkspaceSettings
 from console.ui.screens.help import HelpScreen, active_binding_rows
 

@@ -29,9 +29,9 @@ from console.core.placeholders import fill, values_for
 from console.core.reducers import sanitize_model
 from console.core.store import StoredMessage
 from console.core.triggers import detect
+from console.core.workspace import tr
 from console.protocol import models as m
 from console.ui.bindings import bindings_for, translate_bindings
-from console.ui.controller import tr
 from console.ui.screens.jump import JumpOverlay, jump_targets
 from console.ui.widgets.canned import CannedReplyChosen, CannedReplyProvider, open_canned_palette
 from console.ui.widgets.composer import Composer
@@ -43,7 +43,7 @@ from console.ui.widgets.status_bar import ConnectionBanner, StatusBar
 from console.ui.widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
-    from console.ui.controller import WorkspaceController
+    from console.core.workspace import WorkspaceController
 
 
 @dataclass(frozen=True, slots=True)

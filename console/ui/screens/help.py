@@ -20,8 +20,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from console.core.workspace import tr
 from console.ui.bindings import SPECS, effective_keys, help_for
-from console.ui.controller import tr
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Label
 
-from console.ui.controller import tr
+from console.core.workspace import tr
 
 
 @runtime_checkable

@@ -24,8 +24,8 @@ from textual.widget import Widget
 from console.core.expectations import PromiseState, PromiseTimer
 from console.core.store import ConversationEntry, StoredMessage
 from console.core.triggers import Category, category_label
+from console.core.workspace import PaneState, tr, wait_seconds
 from console.protocol import models as m
-from console.ui.controller import PaneState, tr, wait_seconds
 from console.ui.widgets.composer import Composer
 from console.ui.widgets.transcript import (
     Delivery,
@@ -35,7 +35,7 @@ from console.ui.widgets.transcript import (
 )
 
 if TYPE_CHECKING:
-    from console.ui.controller import WorkspaceController
+    from console.core.workspace import WorkspaceController
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨"
 

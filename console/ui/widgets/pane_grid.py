@@ -23,11 +23,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from console.ui.controller import tr
+from console.core.workspace import tr
 from console.ui.widgets.pane import CIRCLED, ChatPane
 
 if TYPE_CHECKING:
-    from console.ui.controller import WorkspaceController
+    from console.core.workspace import WorkspaceController
 
 MIN_CELL = (50, 12)  # (width, height) below which a grid cell is not usable
 

@@ -17,8 +17,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.core.store import ConversationEntry
+from console.core.workspace import tr, wait_seconds
 from console.ui.bindings import bindings_for, translate_bindings
-from console.ui.controller import tr, wait_seconds
 from console.ui.widgets.pane import format_duration, wait_level
 
 

@@ -16,9 +16,9 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.core.workspace import tr
 from console.protocol import models as m
 from console.ui.bindings import bindings_for, translate_bindings
-from console.ui.controller import tr
 
 
 class PastConversations(OptionList):

@@ -17,8 +17,8 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.backends.base import ConnectionPhase, ConnectionState
+from console.core.workspace import tr
 from console.protocol import models as m
-from console.ui.controller import tr
 
 
 def connection_text(state: ConnectionState, now: float | None = None) -> str:
