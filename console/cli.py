@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"agent-console {__version__}")
     parser.add_argument("--server", metavar="URL", help="server URL (overrides --profile)")
+    parser.add_argument(
+        "--backend",
+        metavar="NAME",
+        help="backend for --server: native (default), chatwoot, matrix (profiles say their own)",
+    )
     parser.add_argument("--profile", metavar="NAME", help="server profile from config.toml")
     parser.add_argument(
         "--token", metavar="TOKEN", help="API token (prefer AGENT_CONSOLE_TOKEN or the keyring)"
@@ -218,7 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     login.add_argument("url", metavar="URL", help="server URL or profile name")
     login.add_argument(
-        "--stdin", action="store_true", help="read the token from standard input (for scripts)"
+        "--stdin",
+        action="store_true",
+        help="read the token (or, for matrix, user and password lines) from standard input",
+    )
+    login.add_argument(
+        "--backend",
+        dest="login_backend",
+        metavar="NAME",
+        help="backend of a URL that is not a profile (default native)",
     )
 
     logout = sub.add_parser(
@@ -285,14 +298,21 @@ def prepare_console(args: argparse.Namespace, *, interactive: bool | None = None
     config = _load_config(args)
     _start_logging()
     lang = _use_language(args.lang, config)
+    settings: dict[str, Any] = {}
     if args.server:
         url, backend_kind, readonly = _url_for(args.server, config), "native", args.readonly
+        if args.server in config.profiles:
+            profile = config.profiles[args.server]
+            backend_kind, settings = profile.backend, dict(profile.settings)
+            readonly = readonly or profile.readonly
+        backend_kind = getattr(args, "backend", None) or backend_kind
     else:
         try:
             profile = config.profile(args.profile)
         except KeyError as exc:
             fail(str(exc.args[0]))
         url, backend_kind = profile.url, profile.backend
+        settings = dict(profile.settings)
         readonly = args.readonly or profile.readonly
 
     app_class = load_part("console.ui.app", "AgentConsoleApp")
@@ -314,7 +334,11 @@ def prepare_console(args: argparse.Namespace, *, interactive: bool | None = None
 
     try:
         backend = load_backend(
-            backend_kind, base_url=url, token=token, outbox_path=paths.outbox_file(url, token)
+            backend_kind,
+            base_url=url,
+            token=token,
+            outbox_path=paths.outbox_file(url, token),
+            **settings,
         )
     except ValueError as exc:
         fail(str(exc))
@@ -457,7 +481,21 @@ def cmd_login(args: argparse.Namespace) -> int:
     _start_logging()
     _use_language(args.lang, config)
     url = _url_for(args.url, config)
-    if args.stdin:
+    profile = config.profiles.get(args.url)
+    kind = (
+        getattr(args, "login_backend", None)
+        or getattr(args, "backend", None)
+        or (profile.backend if profile is not None else "native")
+    )
+    from console.backends import BackendInfo, backend_info
+
+    try:
+        info: BackendInfo = backend_info(kind)
+    except ValueError as exc:
+        fail(str(exc))
+    if info.login is not None:
+        token = _password_login(args, kind, url, dict(profile.settings) if profile else {})
+    elif args.stdin:
         token = sys.stdin.readline().strip()
     else:
         import getpass
@@ -474,6 +512,27 @@ def cmd_login(args: argparse.Namespace) -> int:
     else:
         print(t("credentials.stored_keyring", url=url, backend=stored.location))
     return 0
+
+
+def _password_login(args: argparse.Namespace, kind: str, url: str, settings: dict[str, Any]) -> str:
+    """User and password once (prompt, or two lines on stdin) -> the backend's access token."""
+    import getpass
+
+    from console.backends import password_login
+    from console.backends.base import BackendError
+
+    if args.stdin:
+        user = sys.stdin.readline().strip()
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        user = input(f"{kind} user for {url}: ").strip()
+        password = getpass.getpass(f"Password for {user}: ")
+    if not user or not password:
+        fail("give both a user and a password.")
+    try:
+        return password_login(kind, url, user, password, **settings)
+    except BackendError as exc:
+        fail(str(exc))
 
 
 def cmd_logout(args: argparse.Namespace) -> int:

@@ -78,9 +78,12 @@ class Profile:
     name: str
     url: str
     backend: str = "native"
-    """Which backend adapter talks to it: ``native`` (our protocol) or ``chatwoot``."""
+    """Which backend adapter talks to it: a name in ``console.backends.BACKENDS``."""
     readonly: bool = False
     """Always connect read-only, whatever the token allows."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Backend-specific keys of the profile table (declared in ``console.backends.BACKENDS``),
+    passed to the backend's constructor."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,18 +341,51 @@ class _Builder:
                 key,
                 f'expected a URL string or a table with url = "...", got {_describe(raw)}.',
             )
-        known = ["url", "backend", "readonly"]
+        from console.backends import BACKENDS  # plain data; no backend module is imported
+
+        common = ["url", "backend", "readonly"]
+        backend = self.want_str(
+            f"{key}.backend", raw.get("backend", "native"), tuple(sorted(BACKENDS))
+        )
+        declared = BACKENDS[backend].settings
+        known = common + sorted(declared)
         for sub in raw:
             if sub not in known:
                 raise self.unknown(f"{key}.{sub}", known)
         if "url" not in raw:
             raise self.fail(key, 'missing url = "https://...".')
         url = self.url(f"{key}.url", raw["url"])
-        backend = self.want_str(
-            f"{key}.backend", raw.get("backend", "native"), ("native", "chatwoot")
-        )
         readonly = self.want_bool(f"{key}.readonly", raw.get("readonly", False))
-        return Profile(name, url, backend=backend, readonly=readonly)
+        settings: dict[str, Any] = {}
+        for name, setting in declared.items():
+            if name not in raw:
+                if setting.required:
+                    raise self.fail(
+                        key, f"the {backend} backend needs {name} = ... ({setting.help})."
+                    )
+                continue
+            settings[name] = self.setting(f"{key}.{name}", raw[name], setting.kind)
+        return Profile(name, url, backend=backend, readonly=readonly, settings=settings)
+
+    def setting(self, key: str, value: Any, kind: str) -> Any:
+        if kind == "str":
+            text = self.want_str(key, value)
+            if not text.strip():
+                raise self.fail(key, "expected a value, got an empty string.")
+            return text
+        if kind == "bool":
+            return self.want_bool(key, value)
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise self.fail(key, f"expected an integer, got {_describe(value)}.")
+            return value
+        item = int if kind == "int_list" else str
+        if not isinstance(value, list) or not all(
+            isinstance(v, item) and not isinstance(v, bool) for v in value
+        ):
+            label = "integers" if item is int else "strings"
+            raise self.fail(key, f"expected an array of {label}, got {_describe(value)}.")
+        return list(value)
 
     def url(self, key: str, value: Any) -> str:
         url = self.want_str(key, value)

@@ -153,7 +153,7 @@ def test_load_backend_by_name() -> None:
     backend = load_backend("native", base_url="http://127.0.0.1:9", token="t")
     assert isinstance(backend, NativeBackend)
     with pytest.raises(
-        ValueError, match=r"Unknown backend 'nope'\. Choose one of: chatwoot, native\."
+        ValueError, match=r"Unknown backend 'nope'\. Choose one of: chatwoot, matrix, native\."
     ):
         load_backend("nope")
 
