@@ -315,6 +315,10 @@ def prepare_console(args: argparse.Namespace, *, interactive: bool | None = None
         settings = dict(profile.settings)
         readonly = args.readonly or profile.readonly
 
+    if backend_kind == "chatwoot" and readonly:
+        # Chatwoot presence keeps the user online and eligible for auto-assignment of
+        # chats a read-only console cannot answer: never send it from one.
+        settings["send_presence"] = False
     app_class = load_part("console.ui.app", "AgentConsoleApp")
     load_backend = load_part("console.backends", "load_backend")
 

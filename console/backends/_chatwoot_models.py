@@ -2,8 +2,12 @@
 
 Only the fields the console maps are declared; everything else is ignored.
 Chatwoot omits keys freely (``meta.assignee`` when unassigned, ``echo_id``
-unless it was sent), so every field has a default.  Ids are numbers,
-timestamps unix seconds (``updated_at`` of a conversation is a float).
+unless it was sent), so every field has a default.  Ids are numbers.
+Timestamps are unix seconds in the REST views, but the live feed sends some
+of them as raw datetimes (ISO-8601 strings: a conversation event's
+``first_reply_created_at`` and ``snoozed_until``, ``contact_inbox``'s and a
+message event's ``updated_at``), so time fields accept both; the backend's
+``_ts`` reads either.
 Sources: ``/work/shared/reference/chatwoot/application_swagger.json`` and
 ``NOTES.md`` (sections 2-5).
 """
@@ -13,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from msgspec import Struct, field
+
+Time = float | str | None  # unix seconds, or an ISO-8601 datetime (live feed)
 
 
 class _CW(Struct, kw_only=True, forbid_unknown_fields=False):
@@ -40,7 +46,11 @@ class CwProfile(_CW):
 
 
 class CwUser(_CW):
-    """Agent JSON (``/agents``, ``meta.assignee``, message senders, push data)."""
+    """Agent JSON (``/agents``, ``meta.assignee``, message senders, push data).
+
+    ``meta.assignee`` may also be an AgentBot (``meta.assignee_type: "AgentBot"``,
+    push data ``type: "agent_bot"``); its id is an AgentBot id, not a user id.
+    """
 
     id: int
     name: str | None = None
@@ -65,8 +75,8 @@ class CwContact(_CW):
     identifier: str | None = None
     additional_attributes: dict[str, Any] | None = None
     custom_attributes: dict[str, Any] | None = None
-    created_at: float | None = None
-    last_activity_at: float | None = None
+    created_at: Time = None
+    last_activity_at: Time = None
 
 
 class CwContactShow(_CW):
@@ -100,7 +110,8 @@ class CwMessage(_CW):
     message_type: int = 0  # 0 incoming, 1 outgoing, 2 activity, 3 template
     content_type: str | None = None
     private: bool = False
-    created_at: float = 0
+    created_at: Time = 0
+    status: str | None = None  # sent | delivered | read | failed
     echo_id: str | None = None
     sender_type: str | None = None  # "Contact" | "User" | "AgentBot" (column) or lower-case
     sender_id: int | None = None
@@ -130,13 +141,17 @@ class CwConversation(_CW):
     priority: str | None = None
     labels: list[str] = []
     meta: CwConversationMeta = field(default_factory=CwConversationMeta)
+    # Event payloads (EventDataPresenter#push_data) carry the channel here, not in meta.
+    channel: str | None = None
+    can_reply: bool | None = None
     custom_attributes: dict[str, Any] | None = None
     additional_attributes: dict[str, Any] | None = None
-    created_at: float | None = None
+    created_at: Time = None
     timestamp: Any = None
-    last_activity_at: float | None = None
-    waiting_since: float | None = None
-    first_reply_created_at: float | None = None
+    last_activity_at: Time = None
+    waiting_since: Time = None
+    # REST: unix seconds (0 = none); events: the raw datetime (ISO string or null).
+    first_reply_created_at: Time = None
     snoozed_until: Any = None
     unread_count: int = 0
     account_id: int | None = None
@@ -202,5 +217,6 @@ class CwError(_CW):
     """Chatwoot error bodies: ``{"error": "..."}`` or ``{"message": ..., "attributes": [...]}``."""
 
     error: Any = None
+    errors: Any = None  # devise_token_auth's 401 when no api_access_token header arrived
     message: Any = None
     description: Any = None

@@ -50,7 +50,6 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 
 from console.backends import _chatwoot_models as cw
-from console.core.backoff import Backoff
 from console.backends._streaming import StreamingBackend
 from console.backends.base import (
     AuthError,
@@ -59,6 +58,7 @@ from console.backends.base import (
     ConnectionPhase,
     ConnectionState,
 )
+from console.core.backoff import Backoff
 from console.core.outbox import Fail, Outbox, OutboxClosed, OutboxFailed, Pause, Retry, Verdict
 from console.protocol import limits
 from console.protocol import models as m
@@ -161,6 +161,15 @@ def _text_map(values: Mapping[str, Any] | None) -> dict[str, str]:
     return out
 
 
+def _message_id(value: str) -> str:
+    """A message id, or a notice id ``<message id>:<what>`` this backend made up."""
+    head, sep, tail = value.partition(":")
+    return head if sep and tail in _NOTICE_KINDS else value
+
+
+_NOTICE_KINDS = frozenset({"failed", "deleted"})
+
+
 def _num(value: str, what: str) -> str:
     """A Chatwoot numeric id for a URL path; anything else is a local 'not found'."""
     if not value.isascii() or not value.isdigit():
@@ -192,19 +201,34 @@ def _channel(value: str | None) -> str:
     return _CHANNELS.get(value) or value.removeprefix("Channel::").lower() or "web"
 
 
-def map_state(status: str, assigned: bool) -> m.ConversationState:
-    """Chatwoot status (+ whether someone is assigned) -> protocol state."""
-    if status == "resolved":
+def map_state(status: str, assigned: bool, bot: bool = False) -> m.ConversationState:
+    """Chatwoot status (+ whether an agent or an AgentBot is assigned) -> protocol state.
+
+    ``snoozed`` counts as ``closed``: the console has no snooze, Chatwoot's
+    open lists leave snoozed chats out, and Chatwoot reopens them by itself
+    (an ``open`` event brings them back), so they stay out of the queue
+    everywhere, events and re-lists alike.
+    """
+    if status in ("resolved", "snoozed"):
         return "closed"
-    if status == "pending":
+    if status == "pending" or bot:
         return "bot"
     return "active" if assigned else "queued"
+
+
+def _bot_assigned(c: cw.CwConversation) -> bool:
+    """``meta.assignee`` is an AgentBot (its id is a bot id, not a user id)."""
+    assignee = c.meta.assignee
+    return c.meta.assignee_type == "AgentBot" or (
+        assignee is not None and (assignee.type or "").lower() in ("agent_bot", "agentbot")
+    )
 
 
 def map_conversation(c: cw.CwConversation) -> m.Conversation:
     meta = c.meta
     sender = meta.sender
-    assignee = meta.assignee
+    bot = _bot_assigned(c)
+    assignee = None if bot else meta.assignee
     team = meta.team
     created = _ts(c.created_at) or _ts(c.timestamp) or _ts(c.last_activity_at)
     additional = c.additional_attributes or {}
@@ -216,10 +240,10 @@ def map_conversation(c: cw.CwConversation) -> m.Conversation:
         customer_email=(sender.email or "") if sender else "",
         department_id=str(team.id) if team else "",
         department_name=team.name if team else "",
-        state=map_state(c.status, assignee is not None),
+        state=map_state(c.status, assignee is not None, bot),
         assignee_id=str(assignee.id) if assignee else None,
         assignee_name=(assignee.available_name or assignee.name or "") if assignee else None,
-        channel=_channel(meta.channel),
+        channel=_channel(c.channel or meta.channel),
         page_url=referer if isinstance(referer, str) else "",
         prechat=_text_map(c.custom_attributes),
         created_at=created or datetime.fromtimestamp(0, UTC),
@@ -277,7 +301,9 @@ def map_message(msg: cw.CwMessage, conversation_id: str | None = None) -> m.Mess
         if msg.conversation_id is not None
         else (conversation_id or ""),
         author_kind=_author_kind(msg),
-        author_id=str(sender.id) if sender and sender.id is not None else None,
+        author_id=str(sender.id)
+        if sender and sender.id is not None
+        else (str(msg.sender_id) if msg.sender_id is not None else None),
         author_name=(sender.available_name or sender.name or "") if sender else "",
         body=msg.content or "",
         internal=msg.private,
@@ -285,6 +311,88 @@ def map_message(msg: cw.CwMessage, conversation_id: str | None = None) -> m.Mess
         attachments=[map_attachment(a) for a in msg.attachments],
         created_at=_ts(msg.created_at) or datetime.fromtimestamp(0, UTC),
     )
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def _struct_types(annotation: Any) -> list[type[msgspec.Struct]]:
+    import typing
+
+    found = []
+    for arg in (annotation, *typing.get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, msgspec.Struct):
+            found.append(arg)
+    return found
+
+
+def lenient(data: Any, kind: type[S]) -> S:
+    """``msgspec.convert`` that drops a field of the wrong type instead of the whole payload.
+
+    Chatwoot's live feed sends what Rails serializes (datetimes as ISO
+    strings where the REST views send unix seconds, keys that come and go
+    between versions); one surprise must not lose a reassignment or a close.
+    Required fields (ids) still have to be right.
+    """
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError:
+        if not isinstance(data, dict):
+            raise
+    kept: dict[str, Any] = {}
+    for f in msgspec.structs.fields(kind):
+        if f.encode_name not in data:
+            continue
+        value = data[f.encode_name]
+        try:
+            msgspec.convert(value, f.type)
+            kept[f.encode_name] = value
+            continue
+        except msgspec.ValidationError:
+            pass
+        nested = _struct_types(f.type)
+        try:
+            if nested and isinstance(value, dict):
+                kept[f.encode_name] = msgspec.to_builtins(lenient(value, nested[0]))
+            elif isinstance(value, list) and (inner := _struct_types(_list_item(f.type))):
+                items = []
+                for item in value:
+                    with contextlib.suppress(msgspec.ValidationError, TypeError):
+                        items.append(msgspec.to_builtins(lenient(item, inner[0])))
+                kept[f.encode_name] = items
+            else:
+                log.info("chatwoot: ignoring %s.%s=%r", kind.__name__, f.encode_name, value)
+        except msgspec.ValidationError:
+            log.info("chatwoot: ignoring %s.%s", kind.__name__, f.encode_name)
+    return msgspec.convert(kept, kind)
+
+
+def _list_item(annotation: Any) -> Any:
+    import typing
+
+    if typing.get_origin(annotation) is list:
+        return typing.get_args(annotation)[0]
+    return None
+
+
+_LIQUID_SPAN = re.compile(r"(\{\{.*?\}\}|\{%.*?%\})", re.DOTALL)
+
+
+def same_rendered_body(sent: str, stored: str) -> bool:
+    """Is ``stored`` what Chatwoot made of ``sent``?
+
+    Chatwoot renders outgoing message content as Liquid before saving it
+    (``Liquidable#process_liquid_in_content``): ``{{ contact.name }}`` becomes
+    the name, an unknown variable becomes nothing, ``{% ... %}`` tags run.
+    So every Liquid span of ``sent`` may match any text.
+    """
+    if sent == stored:
+        return True
+    if "{{" not in sent and "{%" not in sent:
+        return False
+    parts = _LIQUID_SPAN.split(sent)
+    pattern = "".join(".*?" if i % 2 else re.escape(part) for i, part in enumerate(parts))
+    return re.fullmatch(pattern, stored, re.DOTALL) is not None
 
 
 def map_customer(contact: cw.CwContact, labels: list[str]) -> m.Customer:
@@ -511,6 +619,10 @@ class ChatwootBackend(StreamingBackend):
         self._stop: asyncio.Event | None = None
         self._ws: Any = None
         self._had_connection = False
+        # Conversations Chatwoot says cannot get a reply now (can_reply false:
+        # the channel's reply window, e.g. WhatsApp's 24 h, has closed).
+        self._no_reply: set[str] = set()
+        self._inbox_of: dict[str, int] = {}
         # Sends whose earlier attempt may have reached Chatwoot: client_id -> first attempt time.
         self._uncertain: dict[str, float] = {}
         self._outbox: Outbox | None = None
@@ -622,13 +734,28 @@ class ChatwootBackend(StreamingBackend):
     def _error_from(self, response: httpx.Response, *, fatal_401: bool) -> BackendError:
         status = response.status_code
         said = ""
+        token_arrived = True
         with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
             err = msgspec.json.decode(response.content, type=cw.CwError)
-            for candidate in (err.error, err.message, err.description):
+            errors = err.errors if isinstance(err.errors, list) else [err.errors]
+            for candidate in (err.error, err.message, err.description, *errors):
                 if isinstance(candidate, str) and candidate.strip():
                     said = candidate
                     break
+            # No api_access_token header reached Chatwoot: it fell back to
+            # devise_token_auth, which answers {"errors": ["You need to sign in..."]}.
+            token_arrived = err.errors is None
         said = _clean(said)[:300]
+        if status == 401 and not token_arrived:
+            message = (
+                "Chatwoot did not receive your access token: it answered as if no token was "
+                "sent. A proxy in front of Chatwoot drops the api_access_token header; "
+                "nginx does this by default with any header containing an underscore "
+                "(whoever runs Chatwoot must set 'underscores_in_headers on;')."
+            )
+            if fatal_401:
+                self._fatal_auth(message)
+            return AuthError(message, code="token_dropped", status=401)
         if status == 401:
             if fatal_401:
                 message = (
@@ -801,9 +928,13 @@ class ChatwootBackend(StreamingBackend):
         for c in data.payload:
             if not self._visible(c.inbox_id):
                 continue
+            self._note_conversation(c)
             conv = map_conversation(c)
             if state is not None and conv.state != state:
-                continue  # e.g. "open" also holds snoozed chats; "assigned" ≠ me
+                # An open chat assigned to an AgentBot is "unassigned" to Chatwoot's
+                # filter and "bot" here; keep it so a re-list does not lose it.
+                if not (state == "queued" and conv.state == "bot"):
+                    continue
             if assignee not in (None, "any", "me") and conv.assignee_id != assignee:
                 continue
             items.append(conv)
@@ -813,7 +944,18 @@ class ChatwootBackend(StreamingBackend):
     async def get_conversation(self, conversation_id: str) -> m.Conversation:
         cid = _num(conversation_id, "conversation")
         raw = await self._get(self._acct(f"/conversations/{cid}"), cw.CwConversation)
+        self._note_conversation(raw)
         return map_conversation(raw)
+
+    def _note_conversation(self, c: cw.CwConversation) -> None:
+        """Remember what the protocol model has no field for: ``can_reply``, ``inbox_id``."""
+        key = str(c.id)
+        if c.inbox_id is not None:
+            self._inbox_of[key] = c.inbox_id
+        if c.can_reply is False:
+            self._no_reply.add(key)
+        elif c.can_reply is True:
+            self._no_reply.discard(key)
 
     async def list_messages(
         self,
@@ -830,8 +972,8 @@ class ChatwootBackend(StreamingBackend):
         """
         cid = _num(conversation_id, "conversation")
         params = {
-            "before": _num(before, "message") if before else None,
-            "after": _num(after, "message") if after else None,
+            "before": _num(_message_id(before), "message") if before else None,
+            "after": _num(_message_id(after), "message") if after else None,
         }
         raw = await self._get(self._acct(f"/conversations/{cid}/messages"), cw.CwMessages, params)
         rows = sorted(raw.payload, key=lambda msg: msg.id)
@@ -912,24 +1054,16 @@ class ChatwootBackend(StreamingBackend):
                 await self._get(self._acct("/conversations"), cw.CwConversationList, params)
             ).data
             for c in data.payload:
-                if c.meta.assignee is not None and self._visible(c.inbox_id):
+                if (
+                    c.meta.assignee is not None
+                    and not _bot_assigned(c)
+                    and self._visible(c.inbox_id)
+                ):
                     key = str(c.meta.assignee.id)
                     load[key] = load.get(key, 0) + 1
             if len(data.payload) < PAGE_SIZE:
                 break
-        return m.AgentsView(
-            items=[
-                m.AgentStats(
-                    agent_id=str(a.id),
-                    name=a.available_name or a.name or "",
-                    status=_STATUS_OF_AVAILABILITY.get(a.availability_status or "", "offline"),
-                    accepting=(a.availability_status or "") in ("online", "available"),
-                    load=load.get(str(a.id), 0),
-                    capacity=self._agent_capacity,
-                )
-                for a in agents
-            ]
-        )
+        return m.AgentsView(items=[self._agent_stats(a, load.get(str(a.id), 0)) for a in agents])
 
     # ================================================================ writes
 
@@ -949,7 +1083,14 @@ class ChatwootBackend(StreamingBackend):
             raise BackendError(str(exc), code="queued") from exc
 
     def _check_sendable(self, conversation_id: str, message: m.SendMessage) -> None:
-        _num(conversation_id, "conversation")
+        cid = _num(conversation_id, "conversation")
+        if not message.internal and cid in self._no_reply:
+            raise BackendError(
+                "Chatwoot says this chat cannot be answered now: the channel's reply window "
+                "has closed (for example WhatsApp's 24 hours). Private notes still work.",
+                code="cannot_reply",
+                status=409,
+            )
         if message.attachment_ids:
             raise BackendError(
                 "Sending attachments to Chatwoot is not supported by this console yet; "
@@ -1022,7 +1163,7 @@ class ChatwootBackend(StreamingBackend):
                 item.author_kind == "agent"
                 and (me_id is None or item.author_id == me_id)
                 and item.internal == message.internal
-                and item.body == message.body
+                and same_rendered_body(message.body, item.body)
                 and item.created_at.timestamp() >= since - 120
             ):
                 return msgspec.structs.replace(item, client_id=message.client_id)
@@ -1044,16 +1185,81 @@ class ChatwootBackend(StreamingBackend):
                 self._seen_echo.popitem(last=False)
 
     async def _assign(self, cid: str, body: dict[str, Any]) -> None:
-        await self._request("POST", self._acct(f"/conversations/{cid}/assignments"), body=body)
+        """``POST .../assignments``; Chatwoot answers ``200 null`` for an id it does not know.
+
+        It has then already *cleared* the assignee or team (``find_by`` gives
+        nil, which is saved), so say so instead of reporting success.
+        """
+        response = await self._request(
+            "POST", self._acct(f"/conversations/{cid}/assignments"), body=body
+        )
+        wanted = body.get("assignee_id", body.get("team_id"))
+        if wanted is None:
+            return
+        answer: Any = None
+        with contextlib.suppress(msgspec.DecodeError):
+            answer = msgspec.json.decode(response.content) if response.content else None
+        if not isinstance(answer, dict) or answer.get("id") != wanted:
+            what = "agent" if "assignee_id" in body else "team"
+            cleared = "unassigned" if what == "agent" else "without a team"
+            raise BackendError(
+                f"Chatwoot does not know that {what} (id {wanted}) and left the chat "
+                f"{cleared}. Reload the list of {what}s and try again.",
+                code="unknown_target",
+                status=409,
+            )
+
+    async def _raw_conversation(self, cid: str) -> cw.CwConversation:
+        raw = await self._get(self._acct(f"/conversations/{cid}"), cw.CwConversation)
+        self._note_conversation(raw)
+        return raw
+
+    async def transfer_targets(self, conversation_id: str) -> list[m.AgentStats]:
+        """Agents who may take this chat: ``GET /assignable_agents?inbox_ids[]=<its inbox>``.
+
+        That is what Chatwoot's dashboard offers: the inbox's members plus
+        every administrator.  An agent outside the inbox could not even see
+        the chat after a transfer.
+        """
+        cid = _num(conversation_id, "conversation")
+        raw = await self._raw_conversation(cid)
+        return [self._agent_stats(a, 0) for a in await self._assignable(raw.inbox_id)]
+
+    async def _assignable(self, inbox_id: int | None) -> list[cw.CwUser]:
+        params = [("inbox_ids[]", inbox_id)] if inbox_id is not None else None
+        response = await self._request("GET", self._acct("/assignable_agents"), params=params)
+        try:
+            body = msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            raise BackendError(
+                "Chatwoot sent an unreadable list of assignable agents.", code="bad_response"
+            ) from exc
+        rows = body.get("payload") if isinstance(body, dict) else body
+        out = []
+        for row in rows if isinstance(rows, list) else []:
+            with contextlib.suppress(msgspec.ValidationError, TypeError):
+                out.append(lenient(row, cw.CwUser))
+        return out
+
+    def _agent_stats(self, a: cw.CwUser, load: int) -> m.AgentStats:
+        return m.AgentStats(
+            agent_id=str(a.id),
+            name=a.available_name or a.name or "",
+            status=_STATUS_OF_AVAILABILITY.get(a.availability_status or "", "offline"),
+            accepting=(a.availability_status or "") in ("online", "available"),
+            load=load,
+            capacity=self._agent_capacity,
+        )
 
     async def accept(self, conversation_id: str) -> m.Conversation:
         """Assign the chat to me; refuses a chat someone else already has or that is resolved."""
         cid = _num(conversation_id, "conversation")
         me = self._me or await self.me()
-        current = await self.get_conversation(cid)
+        raw = await self._raw_conversation(cid)
+        current = map_conversation(raw)
         if current.state == "closed":
             raise BackendError(
-                "This chat is resolved in Chatwoot; reopen it there first.",
+                f"This chat is {_clean(raw.status)} in Chatwoot; reopen it there first.",
                 code="not_queued",
                 status=409,
             )
@@ -1068,12 +1274,41 @@ class ChatwootBackend(StreamingBackend):
         return await self.get_conversation(cid)
 
     async def transfer(self, conversation_id: str, request: m.TransferRequest) -> m.Conversation:
-        """To an agent (``assignee_id``) or to a team's queue (``team_id``, then unassigned)."""
+        """To an agent (``assignee_id``) or to a team (``team_id``, Chatwoot's semantics).
+
+        An agent must be assignable for the chat's inbox (``/assignable_agents``):
+        anyone else could not see it afterwards.  A team change is one
+        ``{team_id}``: Chatwoot then drops an assignee who is not in the team
+        and, when the team has auto-assignment on (the default), assigns an
+        online member itself.  Only when you stay assigned (you are in that
+        team) does the console unassign you, so the chat waits in the team's
+        queue; it never undoes Chatwoot's own pick.
+        """
         cid = _num(conversation_id, "conversation")
         if (request.agent_id is None) == (request.department_id is None):
             raise BackendError(
                 "Choose either an agent or a team to transfer to.", code="bad_request", status=400
             )
+        raw = await self._raw_conversation(cid)
+        if request.agent_id is not None:
+            agent_id = int(_num(request.agent_id, "agent"))
+            allowed = await self._assignable(raw.inbox_id)
+            if all(a.id != agent_id for a in allowed):
+                names = ", ".join(_clean(a.available_name or a.name or str(a.id)) for a in allowed)
+                raise BackendError(
+                    "That agent is not a member of this chat's inbox in Chatwoot and could "
+                    f"not see it. Agents who can take it: {names or 'none'}.",
+                    code="not_assignable",
+                    status=409,
+                )
+        else:
+            assert request.department_id is not None
+            team_id = int(_num(request.department_id, "team"))
+            teams = await self._get(self._acct("/teams"), list[cw.CwTeam])
+            if all(t.id != team_id for t in teams):
+                raise BackendError(
+                    f"Chatwoot has no team with id {team_id}.", code="unknown_target", status=404
+                )
         if request.note.strip():
             await self._post_message(
                 cid,
@@ -1084,13 +1319,17 @@ class ChatwootBackend(StreamingBackend):
                 ),
             )
         if request.agent_id is not None:
-            await self._assign(cid, {"assignee_id": int(_num(request.agent_id, "agent"))})
-        else:
-            assert request.department_id is not None
-            await self._assign(cid, {"team_id": int(_num(request.department_id, "team"))})
-            # Into the team's queue: nobody assigned until a team member accepts.
+            await self._assign(cid, {"assignee_id": agent_id})
+            return await self.get_conversation(cid)
+        await self._assign(cid, {"team_id": team_id})
+        after = await self._raw_conversation(cid)
+        me = self._me.id if self._me else None
+        assignee = after.meta.assignee
+        if assignee is not None and not _bot_assigned(after) and str(assignee.id) == me:
+            # Chatwoot kept you (a member of that team): hand it to the team's queue.
             await self._assign(cid, {"assignee_id": None})
-        return await self.get_conversation(cid)
+            return await self.get_conversation(cid)
+        return map_conversation(after)
 
     async def close(self, conversation_id: str, request: m.CloseRequest) -> m.Conversation:
         """Resolve (``toggle_status``); a transcript mail first when asked.
@@ -1385,9 +1624,13 @@ class ChatwootBackend(StreamingBackend):
             log.warning("chatwoot: dropping malformed %s event: %s", name, exc)
 
     def map_cable_event(self, name: str, data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        """One Chatwoot event -> protocol (type, data) pairs (empty when not mapped)."""
+        """One Chatwoot event -> protocol (type, data) pairs (empty when not mapped).
+
+        Payloads are decoded field by field (:func:`lenient`): a field of an
+        unexpected type is ignored, not the whole event.
+        """
         if name == "message.created":
-            raw = msgspec.convert(data, cw.CwMessage)
+            raw = lenient(data, cw.CwMessage)
             if not self._visible(data.get("inbox_id")):
                 return []
             message = map_message(raw)
@@ -1398,10 +1641,15 @@ class ChatwootBackend(StreamingBackend):
                 self._seen_messages.popitem(last=False)
             self._remember_echo(message)
             return [("message.created", m.to_builtins(message))]
+        if name == "message.updated":
+            if not self._visible(data.get("inbox_id")):
+                return []
+            return self._message_notices(lenient(data, cw.CwMessage), data)
         if name == "conversation.created" or name in _CONVERSATION_EVENTS:
-            conv = msgspec.convert(data, cw.CwConversation)
+            conv = lenient(data, cw.CwConversation)
             if not self._visible(conv.inbox_id):
                 return []
+            self._note_conversation(conv)
             kind = (
                 "conversation.created" if name == "conversation.created" else "conversation.updated"
             )
@@ -1411,10 +1659,10 @@ class ChatwootBackend(StreamingBackend):
             user = data.get("user")
             if not isinstance(conv_data, dict):
                 return []
-            conv = msgspec.convert(conv_data, cw.CwConversation)
+            conv = lenient(conv_data, cw.CwConversation)
             if not self._visible(conv.inbox_id):
                 return []
-            who = msgspec.convert(user, cw.CwSender) if isinstance(user, dict) else cw.CwSender()
+            who = lenient(user, cw.CwSender) if isinstance(user, dict) else cw.CwSender()
             if who.type == "user" and self._me is not None and str(who.id) == self._me.id:
                 return []
             typing = m.TypingEvent(
@@ -1425,6 +1673,52 @@ class ChatwootBackend(StreamingBackend):
             )
             return [("typing", m.to_builtins(typing))]
         return []
+
+    def _message_notices(
+        self, raw: cw.CwMessage, data: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """``message.updated`` -> a system line in the transcript for what the agent must know.
+
+        The protocol has no message edits, so a failed delivery (``status:
+        failed`` with ``content_attributes.external_error``, e.g. outside a
+        channel's reply window) and a deletion (``content_attributes.deleted``)
+        become system messages with the ids ``<message id>:failed`` and
+        ``<message id>:deleted`` (one each, however often Chatwoot repeats the
+        update).  Delivered/read receipts and other edits are not shown.
+        """
+        attributes = raw.content_attributes or {}
+        conversation_id = str(raw.conversation_id) if raw.conversation_id is not None else ""
+        if not conversation_id:
+            return []
+        notices: list[tuple[str, str]] = []
+        if attributes.get("deleted"):
+            notices.append(("deleted", "A message in this chat was deleted in Chatwoot."))
+        elif raw.status == "failed":
+            error = attributes.get("external_error")
+            reason = _clean(error)[:300] if isinstance(error, str) and error.strip() else ""
+            notices.append(
+                (
+                    "failed",
+                    "Chatwoot could not deliver this message to the customer"
+                    + (f": {reason}" if reason else ".")
+                    + (f" Message: {_clean(raw.content or '')[:80]}" if raw.content else ""),
+                )
+            )
+        out = []
+        for what, text in notices:
+            notice_id = f"{raw.id}:{what}"
+            if notice_id in self._seen_messages:
+                continue
+            self._seen_messages[notice_id] = None
+            notice = m.Message(
+                id=notice_id,
+                conversation_id=conversation_id,
+                author_kind="system",
+                body=text,
+                created_at=_ts(data.get("updated_at")) or datetime.now(UTC),
+            )
+            out.append(("message.created", m.to_builtins(notice)))
+        return out
 
     async def _resync(self, reason: str) -> None:
         """After a gap in the feed: re-list open and pending chats, yield one ``client.resync``."""

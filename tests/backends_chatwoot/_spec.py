@@ -34,7 +34,9 @@ _note_schema = {
     "properties": {
         "id": {"type": "integer"},
         "content": {"type": "string"},
-        "contact_id": {"type": "integer"},
+        # _note.json.jbuilder writes `json.contact_id json.contact_id`: always null.
+        "contact_id": {"type": "integer", "nullable": True},
+        "account_id": {"type": "integer", "nullable": True},
         "user": {"$ref": "#/components/schemas/agent"},
         "created_at": {"type": "integer"},
         "updated_at": {"type": "integer"},
@@ -140,6 +142,42 @@ NOTES_OPERATIONS: dict[str, dict[str, Any]] = {
                     "content": {"application/json": {"schema": _note_schema}},
                 }
             },
+        },
+    },
+}
+
+# NOTES §2 "Assignments": GET /assignable_agents?inbox_ids[]= (members of all those inboxes,
+# plus every administrator), as {"payload": [agent...]}
+# [app/controllers/api/v1/accounts/assignable_agents_controller.rb].
+NOTES_OPERATIONS[ACCOUNT + "/assignable_agents"] = {
+    "parameters": [{"$ref": "#/components/parameters/account_id"}],
+    "get": {
+        "parameters": [
+            {
+                "name": "inbox_ids",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "array", "items": {"type": "integer"}},
+            }
+        ],
+        "responses": {
+            "200": {
+                "description": "assignable agents",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["payload"],
+                            "properties": {
+                                "payload": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/agent"},
+                                }
+                            },
+                        }
+                    }
+                },
+            }
         },
     },
 }

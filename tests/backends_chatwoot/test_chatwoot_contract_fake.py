@@ -79,7 +79,13 @@ def test_missing_token_header_is_a_violation() -> None:
 def test_spec_quirks_are_patched_only_where_the_notes_say() -> None:
     spec = Spec.load()
     notes_routes = sorted({r.template.rsplit("/", 1)[-1] for r in spec.routes if r.from_notes})
-    assert notes_routes == ["notes", "toggle_typing_status", "transcript", "update_last_seen"]
+    assert notes_routes == [
+        "assignable_agents",
+        "notes",
+        "toggle_typing_status",
+        "transcript",
+        "update_last_seen",
+    ]
     # The swagger itself is unchanged on disk and still lacks what NOTES.md §7 says it lacks.
     import json
 

@@ -280,19 +280,18 @@ async def test_transfer_to_agent_and_to_team(backend: ChatwootBackend, fake: Fak
     await backend.connect()
     to_bo = await backend.transfer("102", m.TransferRequest(agent_id="2", note="Bo knows refunds"))
     assert (to_bo.assignee_id, to_bo.state) == ("2", "active")
-    assert (
-        fake.messages[102][-1]["content"] == "Bo knows refunds"
-        and fake.messages[102][-1]["private"]
-    )
+    notes = [msg for msg in fake.messages[102] if msg["private"]]
+    assert notes[-1]["content"] == "Bo knows refunds"
+    # Bo is in Tech: Chatwoot keeps him assigned, and so does the console.
     to_tech = await backend.transfer("102", m.TransferRequest(department_id="2"))
     assert (to_tech.department_id, to_tech.department_name, to_tech.assignee_id, to_tech.state) == (
         "2",
         "Tech",
-        None,
-        "queued",
+        "2",
+        "active",
     )
     bodies = [e.body for e in fake.log if e.path.endswith("/assignments")]
-    assert bodies == [{"assignee_id": 2}, {"team_id": 2}, {"assignee_id": None}]
+    assert bodies == [{"assignee_id": 2}, {"team_id": 2}]
     with pytest.raises(BackendError, match="either an agent or a team"):
         await backend.transfer("102", m.TransferRequest())
 
@@ -390,7 +389,11 @@ async def test_departments_queues_agents(backend: ChatwootBackend, fake: FakeCha
     agents = {
         a.agent_id: (a.name, a.status, a.load, a.capacity) for a in (await backend.agents()).items
     }
-    assert agents == {"1": ("Ana", "online", 1, 3), "2": ("Bo", "away", 1, 3)}
+    assert agents == {
+        "1": ("Ana", "online", 1, 3),
+        "2": ("Bo", "away", 1, 3),
+        "3": ("Cy", "online", 0, 3),
+    }
 
 
 async def test_bad_token_is_fatal(fake: FakeChatwoot) -> None:
