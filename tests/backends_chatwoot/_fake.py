@@ -672,9 +672,10 @@ class FakeChatwoot:
         if token is None:
             self.violations.append(f"{method.upper()} {path}: no api_access_token header")
         if self.drop_token_header:
-            # No api_access_token arrived: devise_token_auth answers instead.
+            # No api_access_token arrived: devise_token_auth answers instead, with
+            # {"errors": [text]}, a shape the swagger's 401 schema does not know.
             return self._answer(
-                match,
+                None,
                 method,
                 path,
                 query,
@@ -851,7 +852,11 @@ class FakeChatwoot:
         meta: dict[str, Any] = {
             "labels": c["labels"],
             "additional_attributes": {},
-            "contact": {"payload": [self.contact_push(c["contact"])]},
+            "contact": {
+                "payload": [
+                    {k: v for k, v in self.contact_push(c["contact"]).items() if v is not None}
+                ]
+            },
         }
         if c["assignee"] is not None:
             meta["assignee"] = self.agent_json(c["assignee"])

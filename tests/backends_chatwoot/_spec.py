@@ -223,7 +223,25 @@ def _patch_availability(spec: dict[str, Any]) -> None:
     enum.append("online")
 
 
-NOTES_PATCHES = [_patch_assignments, _patch_availability]
+def _patch_snoozed(spec: dict[str, Any]) -> None:
+    """NOTES §2 (status open|resolved|pending|snoozed; app/models/conversation.rb ``enum
+    status``): the swagger's conversation ``status`` enums leave ``snoozed`` out."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            enum = node.get("enum")
+            if isinstance(enum, list) and set(enum) == {"open", "resolved", "pending"}:
+                enum.append("snoozed")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec["components"]["schemas"])
+
+
+NOTES_PATCHES = [_patch_assignments, _patch_availability, _patch_snoozed]
 
 # NOTES §1: any call may answer 401 (bad token or permission denial, body {"error": "..."}),
 # 404 (not found) or 422 (missing parameter / validation failure); Rack::Attack 429 (§6).
