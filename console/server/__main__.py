@@ -29,6 +29,10 @@ def parse_args(argv: list[str] | None = None) -> ServerSettings:
     p.add_argument("--event-log-retention", type=int, default=None)
     p.add_argument("--debug-endpoints", action="store_true")
     p.add_argument("--log-level", default="warning")
+    p.add_argument("--header-timeout", type=float, default=None)
+    p.add_argument("--body-timeout", type=float, default=None)
+    p.add_argument("--stream-send-timeout", type=float, default=None)
+    p.add_argument("--sqlite-synchronous", choices=("NORMAL", "FULL"), default=None)
     a = p.parse_args(argv)
     s = ServerSettings(
         host=a.host,
@@ -51,6 +55,9 @@ def parse_args(argv: list[str] | None = None) -> ServerSettings:
         s.heartbeat_seconds = a.heartbeat_seconds
     if a.event_log_retention is not None:
         s.event_log_retention = a.event_log_retention
+    for name in ("header_timeout", "body_timeout", "stream_send_timeout", "sqlite_synchronous"):
+        if getattr(a, name) is not None:
+            setattr(s, name, getattr(a, name))
     return s
 
 

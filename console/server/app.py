@@ -21,9 +21,11 @@ Request pipeline for every REST route in :data:`console.server.routes.ROUTES`:
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import inspect
+import json
 import logging
 import math
 import re
@@ -311,11 +313,27 @@ class RequestGuard:
                 await response(scope, receive, send_wrapper)
                 return
             received = 0
+            body_done = False
+            timeout = state.settings.body_timeout * (10 if upload else 1)
+            deadline = asyncio.get_running_loop().time() + timeout
 
             async def receive_wrapper() -> Message:
-                nonlocal received
-                message = await receive()
+                nonlocal received, body_done
+                if body_done:
+                    return await receive()
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    log.info("%s %s: request body not received in %.0f s", method, path, timeout)
+                    raise ApiError(
+                        408,
+                        "timeout",
+                        f"The request body did not arrive within {timeout:.0f} s; send it again.",
+                        headers={"Connection": "close"},
+                    ) from None
                 if message["type"] == "http.request":
+                    body_done = not message.get("more_body", False)
                     received += len(message.get("body", b""))
                     if received > limit:
                         raise ApiError(
@@ -375,6 +393,8 @@ def create_app(settings: ServerSettings) -> Starlette:
             authenticate=state.authenticate,
             hub=state.hub,
             heartbeat_seconds=settings.heartbeat_seconds,
+            rate_check=state.rate_check,
+            send_timeout=settings.stream_send_timeout,
         )
 
     routes.append(Route(API + "/openapi.json", openapi, methods=["GET"]))
@@ -389,6 +409,27 @@ def create_app(settings: ServerSettings) -> Starlette:
             return JSONResponse(list(state.request_log))
 
         routes.append(Route(API + "/_debug/requests", debug_requests, methods=["GET", "DELETE"]))
+
+        async def debug_events(request: Request) -> Response:
+            """Test-only: append ``count`` filler events of about ``size`` bytes in one
+            transaction (``{"count": n, "size": bytes}``) → ``{"first_seq", "last_seq"}``."""
+            body = json.loads(await request.body() or b"{}")
+            count = max(1, min(int(body.get("count", 1)), 100_000))
+            pad = "x" * max(0, min(int(body.get("size", 0)), 64 * 1024))
+            seqs: list[int] = []
+            with db.transaction():
+                for i in range(count):
+                    seqs.append(db.append_event("debug.filler", {"n": i, "pad": pad}))
+            return JSONResponse({"first_seq": seqs[0], "last_seq": seqs[-1]})
+
+        async def debug_streams(request: Request) -> Response:
+            """Test-only: one entry per live stream subscriber (queue sizes) + overflow count."""
+            return JSONResponse(
+                {"subscribers": state.hub.stats(), "overflows": state.hub.overflows}
+            )
+
+        routes.append(Route(API + "/_debug/events", debug_events, methods=["POST"]))
+        routes.append(Route(API + "/_debug/streams", debug_streams, methods=["GET"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -411,9 +452,15 @@ def serve(settings: ServerSettings) -> None:
     """Run the server in the foreground until interrupted."""
     import uvicorn
 
+    from console.server.protocols import AbortingWebSocketProtocol, timed_h11
+
     app = create_app(settings)
     config = uvicorn.Config(
         app,
+        http=timed_h11(settings.header_timeout),
+        ws=AbortingWebSocketProtocol,
+        ws_max_size=1024 * 1024,
+        ws_per_message_deflate=False,  # CPU per frame per reader; see docs/server.md
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

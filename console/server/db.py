@@ -266,10 +266,15 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+def frame(seq: int, type: str, at: str, data: str) -> str:
+    """The stream frame of one event (``data`` is already JSON)."""
+    return f'{{"seq":{seq},"type":{json.dumps(type)},"at":"{at}","data":{data}}}'
+
+
 class PendingEvent:
     """An event row written in the current transaction, published after commit."""
 
-    __slots__ = ("actor_id", "at", "customer_id", "data", "public", "seq", "type")
+    __slots__ = ("actor_id", "at", "customer_id", "data", "frame", "public", "seq", "type")
 
     def __init__(
         self,
@@ -288,6 +293,7 @@ class PendingEvent:
         self.customer_id = customer_id
         self.public = public
         self.actor_id = actor_id
+        self.frame = frame(seq, type, at, data)  # built once, sent to every reader
 
 
 class Database:
@@ -398,6 +404,14 @@ class Database:
     def pruned_through(self) -> int:
         row = self.one("SELECT value FROM meta WHERE key = 'events_pruned_through'")
         return int(row[0]) if row else 0
+
+    def events_between(self, after: int, upto: int, limit: int) -> list[sqlite3.Row]:
+        """Event rows with ``after < seq <= upto`` in order, at most ``limit``."""
+        return self.all(
+            "SELECT seq, type, at, data, customer_id, public, actor_id FROM events "
+            "WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (after, upto, limit),
+        )
 
     def events_after(self, seq: int, limit: int = 1000) -> list[sqlite3.Row]:
         return self.all("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))

@@ -46,3 +46,12 @@ class ServerSettings:
     """Expose ``GET /api/v1/_debug/requests`` (request log for tests).  Never in production."""
     log_level: str = "warning"
     """uvicorn log level."""
+    header_timeout: float = 10.0
+    """Seconds a client has to send complete request headers; then the connection is dropped."""
+    body_timeout: float = 30.0
+    """Seconds a client has to send a JSON request body (408 after); uploads get 10x."""
+    stream_send_timeout: float = 10.0
+    """Seconds a stream send may wait on a reader that stopped reading; then close 1013."""
+    sqlite_synchronous: str = "NORMAL"
+    """``NORMAL`` (WAL: a commit survives a process crash, the last ones may be lost
+    on an OS crash or power cut) or ``FULL`` (fsync at every commit group)."""
