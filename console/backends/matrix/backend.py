@@ -211,6 +211,7 @@ class MatrixBackend(StreamingBackend):
         self._canned: dict[str, dict[str, Any]] = {}
         self._typing: dict[str, set[str]] = {}
         self._last_event: dict[str, str] = {}
+        self._handed: dict[str, str] = {}  # room -> last message event handed to the consumer
         self._last_message_at: dict[str, datetime] = {}
         self._waiting: dict[str, datetime | None] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -256,6 +257,9 @@ class MatrixBackend(StreamingBackend):
             data = json.loads(self._state_path.read_text(encoding="utf-8"))
             if isinstance(data, dict) and isinstance(data.get("since"), str):
                 self._since = data["since"]
+                handed = data.get("handed")
+                if isinstance(handed, dict):
+                    self._handed = {str(k): str(v) for k, v in handed.items()}
 
     def _save_since(self) -> None:
         if self._state_path is None or self._since is None:
@@ -263,7 +267,7 @@ class MatrixBackend(StreamingBackend):
         tmp = self._state_path.with_name(self._state_path.name + ".tmp")
         try:
             self._state_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"since": self._since}), encoding="utf-8")
+            tmp.write_text(json.dumps({"since": self._since, "handed": self._handed}), "utf-8")
             os.replace(tmp, self._state_path)
         except OSError as exc:
             log.warning("cannot keep the sync position in %s: %s", self._state_path, exc)
@@ -387,15 +391,16 @@ class MatrixBackend(StreamingBackend):
             for event in room.get("state", {}).get("events", []):
                 self._absorb_member(event)
             timeline = room.get("timeline", {}) or {}
+            if timeline.get("limited") and live and room_id in self._convs:
+                # Older events were skipped: fetch them first so the order holds.
+                out.append(("_gap", (room_id, timeline.get("prev_batch"))))
             for event in timeline.get("events", []):
                 self._absorb_member(event)
                 message = self._message_from(room_id, event)
-                if message is not None and self._first_time(event):
+                # Before the stream runs (connect) nothing is handed out: with a stored
+                # ``since`` the first live /sync delivers these again, as events.
+                if message is not None and live and self._first_time(event):
                     out.append(("message.created", message))
-            if timeline.get("limited") and live and room_id in self._convs:
-                out.append(
-                    ("_gap", (room_id, timeline.get("prev_batch"), timeline.get("events", [])))
-                )
             for ephemeral in room.get("ephemeral", {}).get("events", []):
                 if ephemeral.get("type") == "m.typing":
                     out.extend(self._absorb_typing(room_id, ephemeral.get("content", {})))
@@ -537,9 +542,9 @@ class MatrixBackend(StreamingBackend):
             client_id = txn if isinstance(txn, str) else None
         kind = self._author_kind(room_id, sender)
         event_id = str(event.get("event_id", ""))
-        self._last_event[room_id] = event_id
         previous = self._last_message_at.get(room_id)
         if previous is None or created >= previous:
+            self._last_event[room_id] = event_id
             self._last_message_at[room_id] = created
             if kind == "customer":
                 if self._waiting.get(room_id) is None:
@@ -667,9 +672,9 @@ class MatrixBackend(StreamingBackend):
         changes = self._absorb_sync(response, live=True)
         for kind, payload in changes:
             if kind == "_gap":
-                room_id, prev_batch, newest = payload
-                for message in await self._fill_gap(room_id, prev_batch, newest):
-                    self._emit("message.created", message)
+                room_id, prev_batch = payload
+                for message in await self._fill_gap(room_id, prev_batch):
+                    self._emit_change("message.created", message)
                 continue
             self._emit_change(kind, payload)
         next_batch = response.get("next_batch")
@@ -678,6 +683,8 @@ class MatrixBackend(StreamingBackend):
             self._save_since()
 
     def _emit_change(self, kind: str, payload: Any) -> None:
+        if kind == "message.created":
+            self._handed[payload.conversation_id] = payload.id
         if kind in ("conversation.created", "conversation.updated"):
             self._emit(kind, self._conversation(payload))
         elif kind == "customer.updated":
@@ -685,17 +692,15 @@ class MatrixBackend(StreamingBackend):
         else:
             self._emit(kind, payload)
 
-    async def _fill_gap(
-        self, room_id: str, prev_batch: str | None, newest: list[Mapping[str, Any]]
-    ) -> list[m.Message]:
-        """A ``limited`` timeline skipped events: page back until an event already handed out.
+    async def _fill_gap(self, room_id: str, prev_batch: str | None) -> list[m.Message]:
+        """A ``limited`` timeline skipped events: page back to the last one handed out.
 
-        The newest events were handed out already (in ``_absorb_sync``); the
-        missing older ones come out after them.  The store orders by time, and a
-        gap only happens in a burst, so the order per conversation is kept.
+        Returns the skipped messages oldest first; the caller emits them before
+        the timeline's own, so the order per conversation holds.
         """
         if not prev_batch:
             return []
+        stop_at = self._handed.get(room_id)
         found: list[m.Message] = []
         token: str | None = prev_batch
         for _ in range(_GAP_PAGES):
@@ -713,7 +718,8 @@ class MatrixBackend(StreamingBackend):
             chunk = data.get("chunk", []) or []
             reached = False
             for event in chunk:
-                if event.get("event_id") in self._seen:
+                event_id = event.get("event_id")
+                if event_id == stop_at or event_id in self._seen:
                     reached = True
                     break
                 message = self._message_from(room_id, event)
