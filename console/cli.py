@@ -137,11 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the reference chat server",
         description="Run the reference chat server (Starlette + SQLite).",
         epilog=(
-            "This is a development and demo server. POST /api/v1/customer/session "
-            "reuses a customer by email without verifying it: anyone who knows a "
-            "customer's email can read that customer's past chats. Keep it on "
-            "loopback or a trusted network; a production backend must authenticate "
-            "customers itself."
+            "This is a development and demo server; keep it on loopback or put TLS in "
+            "front. POST /api/v1/customer/session never reattaches an existing customer "
+            "by e-mail or name: only with identifier + identifier_hash (HMAC-SHA256 "
+            "with the identity secret, see 'agent-console token identity-secret' and "
+            "--identity-secret-file); otherwise each session is a new customer."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -173,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-rate-limit", action="store_true", help="turn off per-token rate limits"
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--identity-secret-file",
+        type=Path,
+        metavar="PATH",
+        help="file holding the customer identity secret (default: one kept in the database)",
+    )
 
     demo = sub.add_parser(
         "demo",
@@ -212,6 +218,41 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--db", type=Path, metavar="PATH", help="server database (default: same as 'serve')"
     )
+    create.add_argument(
+        "--expires",
+        metavar="DURATION",
+        help="the token stops working after this long: 90s, 15m, 8h, 30d (default: never)",
+    )
+    listing = token_sub.add_parser(
+        "list",
+        help="list tokens (id, role, name, created, expires, state; never the token)",
+        description="List the tokens of a server database; the tokens themselves are not stored.",
+    )
+    listing.add_argument(
+        "--all", action="store_true", help="include customer tokens (widget sessions)"
+    )
+    revoke = token_sub.add_parser(
+        "revoke",
+        help="revoke a token by its id (from 'token list')",
+        description=(
+            "Revoke a token by its id: it answers 401 from the next request on and a "
+            "running server closes its open streams within a second."
+        ),
+    )
+    revoke.add_argument("token_id", metavar="ID", help="token id, e.g. tok_3f9a1c0d2b7e")
+    secret = token_sub.add_parser(
+        "identity-secret",
+        help="print the customer identity secret kept in the database",
+        description=(
+            "Print the secret your website's backend uses to compute identifier_hash = "
+            "hex HMAC-SHA256(secret, identifier) for POST /api/v1/customer/session "
+            "(when 'serve' runs without --identity-secret-file)."
+        ),
+    )
+    for sub_parser in (listing, revoke, secret):
+        sub_parser.add_argument(
+            "--db", type=Path, metavar="PATH", help="server database (default: same as 'serve')"
+        )
 
     login = sub.add_parser(
         "login",
@@ -369,7 +410,20 @@ def server_settings(args: argparse.Namespace) -> Any:
         smtp_port=args.smtp_port,
         rate_limit=not args.no_rate_limit,
         log_level=args.log_level,
+        identity_secret=_read_secret_file(args.identity_secret_file),
     )
+
+
+def _read_secret_file(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        fail(f"cannot read the identity secret file {path}: {exc.strerror}.")
+    if len(secret) < 16:
+        fail(f"the identity secret in {path} is too short; use at least 16 characters.")
+    return secret
 
 
 def _loopback_url(host: str, port: int) -> str:
@@ -426,7 +480,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve(settings)
         return 0
     background_simulator = load_part("console.sim.background", "BackgroundSimulator")
-    sim = background_simulator(_loopback_url(args.host, args.port), seed=args.seed)
+    # Simulated customers sign in like the demo website would: identifier + HMAC.
+    identity_secret = settings.identity_secret or load_part(
+        "console.server.admin", "identity_secret"
+    )(settings.db_path)
+    sim = background_simulator(
+        _loopback_url(args.host, args.port), seed=args.seed, identity_secret=identity_secret
+    )
     print(
         f"Simulated customers start once the server answers (seed {args.seed}; "
         "--no-sim turns them off).",
@@ -459,18 +519,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    if args.token_command != "create":
+    if args.token_command not in ("create", "list", "revoke", "identity-secret"):
         fail("say what to do with tokens, e.g. 'agent-console token create --help'.")
-    create_token = load_part("console.server.admin", "create_token")
     db_path: Path = args.db or default_server_db()
     if args.db is not None and not db_path.exists():
         fail(
             f"there is no database at {db_path}. Start 'agent-console serve --db {db_path}' first."
         )
-    token = create_token(db_path, args.role, args.name)
+    admin = importlib.import_module("console.server.admin")
+    if args.token_command == "list":
+        rows = admin.list_tokens(db_path, include_customers=args.all)
+        print(f"{'ID':<18} {'ROLE':<10} {'STATE':<8} {'CREATED':<20} {'EXPIRES':<20} NAME")
+        for row in rows:
+            expires = (row.expires_at or "never")[:19].replace("T", " ")
+            created = row.created_at[:19].replace("T", " ")
+            print(
+                f"{row.id:<18} {row.role:<10} {row.state:<8} {created:<20} {expires:<20} {row.name}"
+            )
+        return 0
+    if args.token_command == "revoke":
+        if not admin.revoke_token_id(db_path, args.token_id):
+            fail(f"no active token with id {args.token_id!r}; see 'agent-console token list'.")
+        print(f"Revoked {args.token_id}; its open streams close within a second.", file=sys.stderr)
+        return 0
+    if args.token_command == "identity-secret":
+        print(admin.identity_secret(db_path))
+        return 0
+    expires_in = None
+    if args.expires:
+        try:
+            expires_in = admin.parse_duration(args.expires)
+        except ValueError as exc:
+            fail(str(exc))
+    token = admin.create_token(db_path, args.role, args.name, expires_in=expires_in)
     print(token)
     print(
-        f"Created a {args.role} token for '{args.name}' in {db_path}. "
+        f"Created a {args.role} token for '{args.name}' in {db_path}"
+        + (f", valid for {args.expires}" if args.expires else "")
+        + ". "
         "Keep it secret; use it with --token, AGENT_CONSOLE_TOKEN or 'agent-console login'.",
         file=sys.stderr,
     )

@@ -88,6 +88,7 @@ class DemoStack:
         self.token: str | None = None
         self.problems: list[str] = []
         self.sim_error: BaseException | None = None
+        self.identity_secret: str | None = None
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="agent-console-demo-"))
         self._server: Any = None
@@ -148,6 +149,10 @@ class DemoStack:
         app = create_app(settings)
         name = SUPERVISOR_NAME if self.role == "supervisor" else demo_agent_name()
         self.token = str(create_token(settings.db_path, self.role, name))
+        identity_secret = load_part("console.server.admin", "identity_secret")
+        # The simulator signs its customers in like the demo website would (HMAC).
+        self.identity_secret = str(identity_secret(settings.db_path))
+        register_secret(self.identity_secret)
         register_secret(self.token)
         config = uvicorn.Config(
             app,
@@ -182,7 +187,12 @@ class DemoStack:
             self._sim_stop = asyncio.Event()
             ready.set()
             await run_simulator(
-                url, seed=self.seed, stop=self._sim_stop, rate=self.rate, speed=self.speed
+                url,
+                seed=self.seed,
+                stop=self._sim_stop,
+                rate=self.rate,
+                speed=self.speed,
+                identity_secret=self.identity_secret,
             )
 
         def run() -> None:

@@ -36,7 +36,10 @@ DOC = Path(__file__).resolve().parent / "protocol.md"
 # Order and grouping of the model tables.
 MODEL_GROUPS: list[tuple[str, list[str]]] = [
     ("Errors", ["ErrorBody", "ErrorDetail"]),
-    ("People and departments", ["Me", "StatusUpdate", "Agent", "Department", "TokenInfo"]),
+    (
+        "People and departments",
+        ["Me", "StatusUpdate", "Agent", "Department", "TokenInfo", "StreamTicket"],
+    ),
     (
         "Conversations and messages",
         [

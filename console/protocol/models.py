@@ -162,6 +162,9 @@ class Conversation(_Model, kw_only=True):
     csat_score: int | None = None
     csat_comment: str | None = None
     abandoned: bool = False
+    # Who closed it (staff id and name; None for a customer leaving or an open chat).
+    closed_by_id: str | None = None
+    closed_by_name: str | None = None
 
 
 class ConversationPage(_Model, kw_only=True):
@@ -298,10 +301,18 @@ class AgentsView(_Model, kw_only=True):
 
 
 class CustomerSession(_Request, kw_only=True):
-    """``POST /customer/session`` (no auth): who the customer is; answers with a customer token."""
+    """``POST /customer/session`` (no auth): who the customer is; answers with a customer token.
+
+    Without a verified identity every session is a new customer.  ``identifier`` (the
+    website's stable id of its signed-in user) with ``identifier_hash`` = hex
+    HMAC-SHA256(server identity secret, identifier) reattaches the customer with that
+    identifier (created on first use); a wrong hash is refused with 401.
+    """
 
     name: Annotated[str, Meta(min_length=1, max_length=200)]
     email: ShortText = ""
+    identifier: Annotated[str, Meta(max_length=200)] = ""
+    identifier_hash: Annotated[str, Meta(max_length=128)] = ""
 
 
 class StartConversation(_Request, kw_only=True):
@@ -328,6 +339,14 @@ class TokenInfo(_Model, kw_only=True):
     token: str
     role: Role
     subject_id: str
+
+
+class StreamTicket(_Model, kw_only=True):
+    """``POST /stream/ticket``: connect to ``/api/v1/stream?ticket=<ticket>`` once, within
+    ``expires_in`` seconds (for browsers, which cannot set an Authorization header)."""
+
+    ticket: str
+    expires_in: float
 
 
 # --------------------------------------------------------------------------- stream

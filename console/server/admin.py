@@ -3,21 +3,25 @@
 Used by the CLI (``agent-console token create``, department/agent setup), by
 ``--demo`` seeding and by the test fixture.  Each call opens its own short
 connection, so it works while a server process runs on the same file (WAL).
-Tokens are returned once and stored only as sha256 hashes.
+Tokens are returned once and stored only as sha256 hashes, with a public id
+(``tok_…``, safe to print and log) for ``token list`` / ``token revoke``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from console.protocol import limits
-from console.server.db import connect, new_id, now_iso
+from console.server.db import connect, iso, new_id, now_iso, utcnow
 
 TokenRole = Literal["agent", "supervisor", "customer"]
 
@@ -31,6 +35,58 @@ def hash_token(token: str) -> str:
 
 def generate_token() -> str:
     return "ac_" + secrets.token_urlsafe(32)
+
+
+def identifier_hash(secret: str, identifier: str) -> str:
+    """``identifier_hash`` for ``POST /customer/session``: hex HMAC-SHA256(secret, identifier).
+
+    The website that embeds the chat computes it on its own server for the
+    signed-in user (as with Chatwoot's identity validation or Intercom's
+    identity verification); the browser never sees the secret.
+    """
+    return hmac.new(secret.encode("utf-8"), identifier.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify_identifier(secret: str, identifier: str, given_hash: str) -> bool:
+    """Constant-time check of ``given_hash`` against :func:`identifier_hash`."""
+    return hmac.compare_digest(identifier_hash(secret, identifier), given_hash.strip().lower())
+
+
+IDENTITY_SECRET_KEY = "identity_secret"
+
+
+def ensure_identity_secret(conn: sqlite3.Connection) -> str:
+    """The database's identity secret (``meta``), created on first use.
+
+    Used when the server is started without ``identity_secret``: then the secret
+    lives only in the (0600) database and ``agent-console identity-secret``
+    prints it for the website's backend.
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (IDENTITY_SECRET_KEY,)).fetchone()
+    if row:
+        return str(row[0])
+    secret = secrets.token_hex(32)
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (IDENTITY_SECRET_KEY, secret)
+    )
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (IDENTITY_SECRET_KEY,)).fetchone()
+    return str(row[0])
+
+
+def identity_secret(db_path: Path | str) -> str:
+    """Path-level :func:`ensure_identity_secret` (the demo hands it to the simulator)."""
+    conn = connect(Path(db_path))
+    try:
+        _tx(conn)
+        try:
+            secret = ensure_identity_secret(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return secret
+    finally:
+        conn.close()
 
 
 def _tx(conn: sqlite3.Connection) -> None:
@@ -134,23 +190,34 @@ def insert_customer(
     account: Mapping[str, str] | None = None,
     custom_fields: Mapping[str, str] | None = None,
     tags: Iterable[str] = (),
+    identifier: str | None = None,
     reuse: bool = True,
 ) -> str:
-    """Insert a customer; with ``reuse`` an existing one with the same email (or name, without email) is returned."""
-    if reuse:
-        if email:
-            row = conn.execute(
-                "SELECT id FROM customers WHERE email = ? COLLATE NOCASE", (email,)
-            ).fetchone()
-        else:
-            row = conn.execute(
-                "SELECT id FROM customers WHERE email = '' AND name = ?", (name,)
-            ).fetchone()
+    """Insert a customer.
+
+    With ``identifier`` (a *verified* identity: the caller checked its HMAC, or
+    it is admin/demo seeding) the customer with that identifier is returned if
+    there is one.  Without it, ``reuse`` returns an existing customer with the
+    same name and email, which only admin paths (``token create``, fixtures)
+    may do: a public session never reuses a customer without a verified identity.
+    """
+    if identifier:
+        row = conn.execute(
+            "SELECT id FROM customers WHERE identifier = ?", (identifier,)
+        ).fetchone()
+        if row:
+            return str(row[0])
+    elif reuse:
+        row = conn.execute(
+            "SELECT id FROM customers WHERE name = ? AND email = ? AND identifier IS NULL",
+            (name, email),
+        ).fetchone()
         if row:
             return str(row[0])
     customer_id = new_id("cust")
     conn.execute(
-        "INSERT INTO customers (id, name, email, account, custom_fields, tags, created_at) VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO customers (id, name, email, account, custom_fields, tags, identifier, "
+        "created_at) VALUES (?,?,?,?,?,?,?,?)",
         (
             customer_id,
             name,
@@ -158,26 +225,91 @@ def insert_customer(
             json.dumps(dict(account or {}), ensure_ascii=False),
             json.dumps(dict(custom_fields or {}), ensure_ascii=False),
             json.dumps(list(tags), ensure_ascii=False),
+            identifier or None,
             now_iso(),
         ),
     )
     return customer_id
 
 
-def insert_token(conn: sqlite3.Connection, role: TokenRole, subject_id: str, name: str = "") -> str:
+def insert_token(
+    conn: sqlite3.Connection,
+    role: TokenRole,
+    subject_id: str,
+    name: str = "",
+    *,
+    expires_at: datetime | None = None,
+) -> str:
+    """Store a new token (its hash) and return the token; ``expires_at`` None = never."""
     token = generate_token()
     conn.execute(
-        "INSERT INTO tokens (hash, role, subject_id, name, created_at) VALUES (?,?,?,?,?)",
-        (hash_token(token), role, subject_id, name, now_iso()),
+        "INSERT INTO tokens (hash, id, role, subject_id, name, created_at, expires_at) "
+        "VALUES (?,?,?,?,?,?,?)",
+        (
+            hash_token(token),
+            new_id("tok"),
+            role,
+            subject_id,
+            name,
+            now_iso(),
+            None if expires_at is None else iso(expires_at),
+        ),
     )
     return token
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``15m``, ``8h``, ``30d`` (or plain seconds) → a positive timedelta."""
+    raw = text.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    factor = units.get(raw[-1:], 0)
+    number = raw[:-1] if factor else raw
+    factor = factor or 1
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration; write e.g. 90s, 15m, 8h or 30d.") from None
+    if not value > 0 or value * factor > 10 * 365 * 86400:
+        raise ValueError(f"{text!r} must be more than 0 and at most 10 years.")
+    return timedelta(seconds=value * factor)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    """One token as ``agent-console token list`` shows it (never the token itself)."""
+
+    id: str
+    role: str
+    subject_id: str
+    name: str
+    created_at: str
+    expires_at: str | None
+    revoked: bool
+
+    @property
+    def state(self) -> str:
+        if self.revoked:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now_iso():
+            return "expired"
+        return "active"
 
 
 # --------------------------------------------------------------------------- path-level API (CLI, fixtures)
 
 
-def create_token(db_path: Path | str, role: TokenRole, name: str, *, email: str = "") -> str:
-    """Create (or reuse) the agent/supervisor/customer called ``name`` and return a new token for it."""
+def create_token(
+    db_path: Path | str,
+    role: TokenRole,
+    name: str,
+    *,
+    email: str = "",
+    expires_in: timedelta | None = None,
+) -> str:
+    """Create (or reuse) the agent/supervisor/customer called ``name`` and return a new token for it.
+
+    ``expires_in``: the token answers 401 (and its open streams close) after that long.
+    """
     if role not in ("agent", "supervisor", "customer"):
         raise ValueError(f"Unknown role {role!r}: use agent, supervisor or customer.")
     conn = connect(Path(db_path))
@@ -189,7 +321,8 @@ def create_token(db_path: Path | str, role: TokenRole, name: str, *, email: str 
                 subject = insert_customer(conn, name, email)
             else:
                 subject = insert_user(conn, role, name, email=email)
-            token = insert_token(conn, role, subject, name)
+            expires_at = None if expires_in is None else utcnow() + expires_in
+            token = insert_token(conn, role, subject, name, expires_at=expires_at)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -200,20 +333,70 @@ def create_token(db_path: Path | str, role: TokenRole, name: str, *, email: str 
 
 
 def subject_of(db_path: Path | str, token: str) -> tuple[str, str] | None:
-    """``(role, subject_id)`` of a token, or ``None`` when unknown/revoked."""
+    """``(role, subject_id)`` of a token, or ``None`` when unknown/revoked/expired."""
     conn = connect(Path(db_path))
     try:
         row = conn.execute(
-            "SELECT role, subject_id FROM tokens WHERE hash = ? AND revoked = 0",
-            (hash_token(token),),
+            "SELECT role, subject_id FROM tokens WHERE hash = ? AND revoked = 0 "
+            "AND (expires_at IS NULL OR expires_at > ?)",
+            (hash_token(token), now_iso()),
         ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]))
     finally:
         conn.close()
 
 
+def token_id_of(db_path: Path | str, token: str) -> str | None:
+    """The public id (``tok_…``) of a token, for ``token revoke``."""
+    conn = connect(Path(db_path))
+    try:
+        row = conn.execute("SELECT id FROM tokens WHERE hash = ?", (hash_token(token),)).fetchone()
+        return None if row is None else str(row[0])
+    finally:
+        conn.close()
+
+
+def list_tokens(db_path: Path | str, *, include_customers: bool = False) -> list[TokenRow]:
+    """Every staff token (and customer tokens if asked), oldest first."""
+    conn = connect(Path(db_path))
+    try:
+        where = "" if include_customers else "WHERE role != 'customer'"
+        rows = conn.execute(
+            "SELECT id, role, subject_id, name, created_at, expires_at, revoked FROM tokens "
+            f"{where} ORDER BY created_at, id"
+        ).fetchall()
+        return [
+            TokenRow(
+                id=str(r["id"]),
+                role=str(r["role"]),
+                subject_id=str(r["subject_id"]),
+                name=str(r["name"]),
+                created_at=str(r["created_at"]),
+                expires_at=None if r["expires_at"] is None else str(r["expires_at"]),
+                revoked=bool(r["revoked"]),
+            )
+            for r in rows
+        ]
+    finally:
+        conn.close()
+
+
+def revoke_token_id(db_path: Path | str, token_id: str) -> bool:
+    """Revoke the token with public id ``token_id``: 401 from the next request on, and
+    a running server closes its open streams within a second.  False if unknown
+    or already revoked."""
+    conn = connect(Path(db_path))
+    try:
+        cur = conn.execute(
+            "UPDATE tokens SET revoked = 1 WHERE id = ? AND revoked = 0", (token_id.strip(),)
+        )
+        return cur.rowcount > 0
+    finally:
+        conn.close()
+
+
 def revoke_token(db_path: Path | str, token: str) -> bool:
-    """Revoke a token (it answers 401 from the next request on); False if it was unknown."""
+    """Revoke a token given the token itself; see :func:`revoke_token_id`."""
     conn = connect(Path(db_path))
     try:
         cur = conn.execute(

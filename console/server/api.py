@@ -111,6 +111,7 @@ class RouteSpec:
     binary: bool = False  # response is raw bytes (downloads)
     errors: tuple[int, ...] = field(default=())
     tag: str = "agent"
+    read_only_safe: bool = False  # POST that changes no data: allowed for supervisor tokens
 
     @property
     def mutating(self) -> bool:

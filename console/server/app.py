@@ -8,11 +8,11 @@ Request pipeline for every REST route in :data:`console.server.routes.ROUTES`:
    ``app.state.request_log`` (served by ``GET /api/v1/_debug/requests`` only
    when ``settings.debug_endpoints`` is on: tests use it to prove that a
    read-only client never sent a mutating request).
-2. Bearer token → :class:`Principal`, else 401 ``unauthorized``.
+2. Bearer token → :class:`Principal` (not revoked, not expired), else 401 ``unauthorized``.
 3. Token bucket per token (``rate_per_second``/``rate_burst``) → 429 ``rate_limited``
    with ``Retry-After`` (off when ``settings.rate_limit`` is false).
 4. Supervisor + mutating method → 403 ``read_only``, before anything else is
-   looked at; other role mismatches → 403 ``forbidden``.
+   looked at (except routes marked ``read_only_safe``, e.g. a stream ticket); other role mismatches → 403 ``forbidden``.
 5. JSON body decoded into the route's msgspec Struct → 400 ``bad_request`` with
    msgspec's explanation.
 6. The handler runs; mutating handlers inside one database transaction, so an
@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from starlette.websockets import WebSocket
 from console.protocol import limits
 from console.server import admin
 from console.server.api import Ctx, Principal, RouteSpec
-from console.server.db import Database
+from console.server.db import Database, now_iso, private_dir
 from console.server.errors import ApiError, error_response
 from console.server.routes import ROUTES
 from console.server.service import Service
@@ -57,6 +58,7 @@ log = logging.getLogger("console.server")
 
 API = limits.API_PREFIX
 UPLOAD_OVERHEAD = 1024 * 1024
+TOKEN_CACHE_SECONDS = 0.5  # how long a token lookup is reused (revocation bites after this)
 QUERY_MAX_CHARS = 200  # documented as maxLength of every free-text query parameter  # multipart boundaries and headers around a 25 MB file
 
 
@@ -77,16 +79,29 @@ class ServerState:
     svc: Service
     hub: Hub
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    # token → (principal or None, monotonic expiry): see cached_principal.
+    token_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
+    token_cache_version: int = -1
     request_log: collections.deque[dict[str, Any]] = field(
         default_factory=lambda: collections.deque(maxlen=20_000)
     )
+    identity_secret: str = ""
+    # Single-use stream tickets: ticket → (token key, monotonic expiry).
+    tickets: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # Open streams → the token key they were opened with (revocation/expiry watcher).
+    streams: dict[asyncio.Future[None], str] = field(default_factory=dict)
 
     def authenticate(self, token: str | None) -> Principal | None:
         if not token or len(token) > 512:
             return None
-        key = admin.hash_token(token)
+        return self.principal_for_key(admin.hash_token(token))
+
+    def principal_for_key(self, key: str) -> Principal | None:
+        """The caller behind a token hash, if the token is neither revoked nor expired."""
         row = self.db.one(
-            "SELECT role, subject_id FROM tokens WHERE hash = ? AND revoked = 0", (key,)
+            "SELECT role, subject_id FROM tokens WHERE hash = ? AND revoked = 0 "
+            "AND (expires_at IS NULL OR expires_at > ?)",
+            (key, now_iso()),
         )
         if row is None:
             return None
@@ -95,6 +110,72 @@ class ServerState:
         if who is None:
             return None
         return Principal(role=row["role"], subject_id=row["subject_id"], name=who["name"], key=key)
+
+    def valid_keys(self, keys: set[str]) -> set[str]:
+        """Those of ``keys`` whose token is still neither revoked nor expired."""
+        found: set[str] = set()
+        listed = list(keys)
+        now = now_iso()
+        for start in range(0, len(listed), 500):
+            chunk = listed[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.all(
+                f"SELECT hash FROM tokens WHERE hash IN ({marks}) AND revoked = 0 "
+                "AND (expires_at IS NULL OR expires_at > ?)",
+                (*chunk, now),
+            )
+            found.update(str(r[0]) for r in rows)
+        return found
+
+    def issue_ticket(self, principal: Principal) -> str:
+        """A single-use stream ticket for ``principal``'s token (``POST /stream/ticket``)."""
+        now = time.monotonic()
+        if len(self.tickets) > 10_000:
+            self.tickets = {t: v for t, v in self.tickets.items() if v[1] > now}
+        ticket = "st_" + secrets.token_urlsafe(24)
+        self.tickets[ticket] = (principal.key, now + self.settings.stream_ticket_seconds)
+        return ticket
+
+    def redeem_ticket(self, ticket: str) -> Principal | None:
+        """Use up a ticket: its principal if it is known, unexpired and its token still valid."""
+        entry = self.tickets.pop(ticket, None)
+        if entry is None or entry[1] <= time.monotonic():
+            return None
+        return self.principal_for_key(entry[0])
+
+    def end_invalid_streams(self) -> int:
+        """Close (1008) the open streams whose token was revoked or has expired."""
+        keys = set(self.streams.values())
+        if not keys:
+            return 0
+        dead = keys - self.valid_keys(keys)
+        ended = 0
+        for serving, key in list(self.streams.items()):
+            if key in dead and not serving.done():
+                serving.cancel()
+                ended += 1
+        return ended
+
+    def cached_principal(self, token: str) -> Principal | None:
+        """:meth:`authenticate` behind a cache of :data:`TOKEN_CACHE_SECONDS` (saves two
+        SELECTs and a sha256 per request; costs one ``PRAGMA data_version``).  A commit by
+        another process (the CLI's revoke) empties the cache at once; a revocation or
+        expiry inside this process bites within the cache time (well under the promised
+        second); clear ``token_cache`` to make it bite at once."""
+        # Another process (``agent-console token revoke``) committed: forget everything.
+        version = self.db.one("PRAGMA data_version")
+        if version is not None and version[0] != self.token_cache_version:
+            self.token_cache.clear()
+            self.token_cache_version = version[0]
+        now = time.monotonic()
+        hit = self.token_cache.get(token)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        principal = self.authenticate(token)
+        if len(self.token_cache) > 10_000:
+            self.token_cache.clear()
+        self.token_cache[token] = (principal, now + TOKEN_CACHE_SECONDS)
+        return principal
 
     def rate_check(self, key: str) -> None:
         """Take one token from ``key``'s bucket or raise 429 with the seconds to wait."""
@@ -206,7 +287,7 @@ def endpoint_for(spec: RouteSpec) -> Any:
         info = request.scope.get("ac_info")
         try:
             token = _bearer(request)
-            principal = st.authenticate(token) if token else None
+            principal = st.cached_principal(token) if token else None
             if principal is None and spec.auth:
                 raise ApiError(
                     401,
@@ -218,7 +299,12 @@ def endpoint_for(spec: RouteSpec) -> Any:
                 info["role"] = principal.role if principal else None
             client = request.client.host if request.client else "unknown"
             st.rate_check(principal.key if principal else "ip:" + client)
-            if principal is not None and principal.role == "supervisor" and spec.mutating:
+            if (
+                principal is not None
+                and principal.role == "supervisor"
+                and spec.mutating
+                and not spec.read_only_safe
+            ):
                 raise ApiError(
                     403,
                     "read_only",
@@ -363,15 +449,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: ServerSettings) -> Starlette:
     """Build the app (opens and migrates the database, seeds demo data if asked)."""
     db = Database(settings.db_path, event_retention=settings.event_log_retention)
-    (settings.data_dir / "attachments").mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    private_dir(settings.data_dir / "attachments")
     with db.transaction():
         admin.ensure_default_department(db.conn)
+        identity_secret = settings.identity_secret or admin.ensure_identity_secret(db.conn)
     if settings.demo:
         from console.server.demo import load_demo
 
         load_demo(db)
     svc = Service(db)
-    state = ServerState(settings=settings, db=db, svc=svc, hub=Hub(db))
+    state = ServerState(
+        settings=settings, db=db, svc=svc, hub=Hub(db), identity_secret=identity_secret
+    )
 
     # One Starlette route per path (dispatching on method) so a 405 lists every allowed method.
     by_path: dict[str, dict[str, Any]] = {}
@@ -388,14 +478,33 @@ def create_app(settings: ServerSettings) -> Starlette:
         return JSONResponse(build_openapi(ROUTES))
 
     async def stream(websocket: WebSocket) -> None:
-        await stream_endpoint(
-            websocket,
-            authenticate=state.authenticate,
-            hub=state.hub,
-            heartbeat_seconds=settings.heartbeat_seconds,
-            rate_check=state.rate_check,
-            send_timeout=settings.stream_send_timeout,
+        # Credentials come from the header or a single-use ticket, never ?token= (see
+        # _stream_principal); stream_endpoint rate-limits the handshake and answers 401.
+        principal = _stream_principal(state, websocket)
+        # stream_endpoint runs as its own task so the token watcher can end it.
+        serving = asyncio.ensure_future(
+            stream_endpoint(
+                websocket,
+                authenticate=lambda _token: principal,
+                hub=state.hub,
+                heartbeat_seconds=settings.heartbeat_seconds,
+                rate_check=state.rate_check,
+                send_timeout=settings.stream_send_timeout,
+            )
         )
+        if principal is not None:
+            state.streams[serving] = principal.key
+        try:
+            await asyncio.wait({serving})
+            if serving.cancelled():  # end_invalid_streams: token revoked or expired
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=1008, reason="token revoked or expired")
+                return
+            serving.result()
+        finally:
+            state.streams.pop(serving, None)
+            if not serving.done():
+                serving.cancel()
 
     routes.append(Route(API + "/openapi.json", openapi, methods=["GET"]))
     routes.append(WebSocketRoute(API + "/stream", stream))
@@ -431,11 +540,24 @@ def create_app(settings: ServerSettings) -> Starlette:
         routes.append(Route(API + "/_debug/events", debug_events, methods=["POST"]))
         routes.append(Route(API + "/_debug/streams", debug_streams, methods=["GET"]))
 
+    async def watch_tokens() -> None:
+        """Re-check the tokens of open streams; revoked (e.g. by the CLI) or expired → closed."""
+        while True:
+            await asyncio.sleep(settings.token_check_seconds)
+            try:
+                state.end_invalid_streams()
+            except Exception:
+                log.exception("token check of open streams failed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(watch_tokens())
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await watcher
             db.close()
 
     app = Starlette(
@@ -446,6 +568,46 @@ def create_app(settings: ServerSettings) -> Starlette:
     app.state.settings = settings
     app.add_middleware(RequestGuard, state_getter=lambda: state)
     return app
+
+
+def _stream_principal(state: ServerState, websocket: WebSocket) -> Principal | None:
+    """Who opens a stream: ``Authorization: Bearer <token>`` or a single-use ``?ticket=``.
+
+    A token in the URL (``?token=``) is never accepted: URLs end up in logs."""
+    header = websocket.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return state.authenticate(header[7:].strip())
+    ticket = websocket.query_params.get("ticket")
+    if ticket:
+        return state.redeem_ticket(ticket)
+    return None
+
+
+_SECRET_IN_URL = re.compile(r"(?i)([?&](?:token|access_token|ticket)=)[^&\s\"']+")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace ``token=``/``ticket=`` query values in log records (uvicorn logs request URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            if any(isinstance(a, str) and "=" in a for a in args):
+                record.args = tuple(
+                    _SECRET_IN_URL.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                    for a in args
+                )
+        if isinstance(record.msg, str) and "=" in record.msg:
+            record.msg = _SECRET_IN_URL.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Redact secrets in uvicorn's records (its access and websocket lines carry the URL)."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
 
 
 def serve(settings: ServerSettings) -> None:
@@ -468,4 +630,5 @@ def serve(settings: ServerSettings) -> None:
         proxy_headers=False,
         server_header=False,
     )
+    install_log_redaction()  # after Config: it (re)configures uvicorn's loggers
     uvicorn.Server(config).run()

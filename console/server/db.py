@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -191,6 +192,17 @@ MIGRATIONS: list[str] = [
         actor_id TEXT                       -- who caused it (a client does not get its own typing)
     );
     """,
+    # 2: token ids and expiry, verified customer identifiers, who closed a chat
+    """
+    ALTER TABLE tokens ADD COLUMN id TEXT;
+    UPDATE tokens SET id = 'tok_' || substr(hash, 1, 12) WHERE id IS NULL;
+    CREATE UNIQUE INDEX tokens_id ON tokens(id);
+    ALTER TABLE tokens ADD COLUMN expires_at TEXT;  -- NULL = never, else the same ISO form as created_at
+    ALTER TABLE customers ADD COLUMN identifier TEXT;  -- verified by identifier_hash (HMAC)
+    CREATE UNIQUE INDEX customers_identifier ON customers(identifier) WHERE identifier IS NOT NULL;
+    ALTER TABLE conversations ADD COLUMN closed_by_id TEXT;
+    ALTER TABLE conversations ADD COLUMN closed_by_name TEXT;
+    """,
 ]
 
 
@@ -216,9 +228,41 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(6)}"
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0600), or tighten an existing one.
+
+    SQLite creates ``-wal`` and ``-shm`` with the database file's permissions,
+    so a 0600 database keeps its WAL and shared-memory files private too.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            if side.stat().st_mode & 0o077:
+                side.chmod(0o600)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) as 0700, or tighten an existing one."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """Open ``path`` with the settings every connection needs (WAL, FKs, busy timeout)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open ``path`` with the settings every connection needs (WAL, FKs, busy timeout).
+
+    The file and its WAL/SHM are private to the owner (0600); a missing parent
+    folder is created 0700.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_file(path)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")

@@ -72,6 +72,9 @@ def load_demo(db: Database) -> bool:
                 account=c.get("account", {}),
                 custom_fields=c.get("custom_fields", {}),
                 tags=c.get("tags", []),
+                # Demo customers are "signed in" on the demo website as their e-mail:
+                # the simulator proves it with identifier_hash (see docs/server.md).
+                identifier=str(c.get("email", "")).lower() or None,
             )
             for act in sorted(c.get("activity", []), key=_ago):
                 conn.execute(

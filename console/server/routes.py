@@ -202,7 +202,7 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
             raise ApiError(
                 409, "capacity_full", f"{target['name']} has no free capacity; pick another agent."
             )
-        text = f"Transferred to {target['name']}" + (f": {req.note}" if req.note else ".")
+        text = _transfer_text(ctx, conv, target["name"], req.note)
         svc.insert_message(
             conv["id"],
             author_kind="agent",
@@ -218,7 +218,7 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
         dept = svc.department_row(req.department_id)
         if dept is None:
             raise not_found("Department")
-        text = f"Transferred to {dept['name']}" + (f": {req.note}" if req.note else ".")
+        text = _transfer_text(ctx, conv, dept["name"], req.note)
         svc.insert_message(
             conv["id"],
             author_kind="agent",
@@ -244,6 +244,15 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
     return svc.conversation(conv["id"])
 
 
+def _transfer_text(ctx: Ctx, conv: Any, to: str, note: str | None) -> str:
+    """The internal note of a transfer; names the transferring agent when the chat was
+    someone else's (the note's author is the transferring agent either way)."""
+    text = f"Transferred to {to}"
+    if conv["assignee_id"] and conv["assignee_id"] != ctx.me.subject_id:
+        text = f"{ctx.me.name} transferred {conv['assignee_name']}'s chat to {to}"
+    return text + (f": {note}" if note else ".")
+
+
 def close_conversation(ctx: Ctx) -> m.Conversation:
     """Close the conversation.  ``request_csat`` (default true) asks the customer for a
     rating; ``send_transcript`` mails the public transcript to ``transcript_email``
@@ -263,7 +272,26 @@ def close_conversation(ctx: Ctx) -> m.Conversation:
         svc.system_message(conv["id"], "This chat has ended. How did we do? Rate it from 1 to 5.")
     else:
         svc.system_message(conv["id"], "This chat has ended.")
-    svc.update_conversation(conv["id"], state="closed", closed_at=now_iso(), waiting_since=None)
+    if conv["assignee_id"] != ctx.me.subject_id:
+        # Someone else's chat (or one still queued): the transcript says who closed it.
+        whose = f"{conv['assignee_name']}'s chat" if conv["assignee_id"] else "this chat"
+        svc.insert_message(
+            conv["id"],
+            author_kind="system",
+            author_id=ctx.me.subject_id,
+            author_name=ctx.me.name,
+            body=f"{ctx.me.name} closed {whose}.",
+            internal=True,
+            customer_id=conv["customer_id"],
+        )
+    svc.update_conversation(
+        conv["id"],
+        state="closed",
+        closed_at=now_iso(),
+        waiting_since=None,
+        closed_by_id=ctx.me.subject_id,
+        closed_by_name=ctx.me.name,
+    )
     model = svc.emit_conversation(conv["id"])
     if conv["assignee_id"]:
         svc.emit_agent(conv["assignee_id"])
@@ -663,12 +691,42 @@ def download_attachment(ctx: Ctx) -> Response:
 
 
 def customer_session(ctx: Ctx) -> tuple[int, m.TokenInfo]:
-    """Create a customer (or reuse the one with this email) and return a customer token.
-    No authentication needed: this is how a chat widget starts."""
+    """Start a customer session and return a customer token.  No authentication needed:
+    this is how a chat widget starts.  Without a verified identity the session always
+    gets a **new** customer (an e-mail or name never reattaches an existing one).
+    With ``identifier`` and ``identifier_hash`` = hex HMAC-SHA256(identity secret,
+    identifier), computed by the website's own server, the customer with that
+    identifier is reattached (created on first use).  401 ``identity_invalid`` when
+    the hash does not match, or only one of the two is given."""
     req: m.CustomerSession = ctx.body
-    customer_id = admin.insert_customer(ctx.svc.db.conn, req.name, req.email)
-    token = admin.insert_token(ctx.svc.db.conn, "customer", customer_id, req.name)
+    identifier = req.identifier.strip()
+    given = req.identifier_hash.strip()
+    if identifier or given:
+        secret = ctx.request.app.state.ac.identity_secret
+        if not (identifier and given and admin.verify_identifier(secret, identifier, given)):
+            raise ApiError(
+                401,
+                "identity_invalid",
+                "identifier_hash does not match identifier: compute it on your server as "
+                "hex HMAC-SHA256(identity secret, identifier).",
+            )
+    conn = ctx.svc.db.conn
+    customer_id = admin.insert_customer(
+        conn, req.name, req.email, identifier=identifier or None, reuse=False
+    )
+    token = admin.insert_token(conn, "customer", customer_id, req.name)
     return 201, m.TokenInfo(token=token, role="customer", subject_id=customer_id)
+
+
+async def stream_ticket(ctx: Ctx) -> tuple[int, m.StreamTicket]:
+    """Exchange the bearer token for a single-use ticket to open the stream as
+    ``/api/v1/stream?ticket=<ticket>`` (for browsers, which cannot send an
+    Authorization header on a WebSocket).  The ticket works once, within
+    ``expires_in`` seconds, and only while the token stays valid; nothing reusable
+    ever sits in a URL.  Changes no data, so supervisor tokens may ask for one."""
+    state = ctx.request.app.state.ac
+    ticket = state.issue_ticket(ctx.me)
+    return 201, m.StreamTicket(ticket=ticket, expires_in=ctx.settings.stream_ticket_seconds)
 
 
 def _own_conversation(ctx: Ctx) -> Any:
@@ -1032,8 +1090,20 @@ ROUTES: list[RouteSpec] = [
         response=m.TokenInfo,
         status=201,
         tag="customer",
+        errors=(401,),
     ),
     RouteSpec(
+    RouteSpec(
+        "POST",
+        "/stream/ticket",
+        stream_ticket,
+        "Single-use stream ticket",
+        roles=EVERYONE,
+        response=m.StreamTicket,
+        status=201,
+        read_only_safe=True,
+        tag="meta",
+    ),
         "POST",
         "/customer/conversations",
         customer_start,

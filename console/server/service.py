@@ -258,6 +258,8 @@ class Service:
             csat_score=row["csat_score"],
             csat_comment=row["csat_comment"],
             abandoned=bool(row["abandoned"]),
+            closed_by_id=row["closed_by_id"],
+            closed_by_name=row["closed_by_name"],
         )
 
     def conversation(self, conv_id: str) -> m.Conversation:
@@ -510,8 +512,10 @@ class Service:
                 )
             dept_row = first
         self.db.execute(
-            "UPDATE customers SET name = ?, email = CASE WHEN ? != '' THEN ? ELSE email END WHERE id = ?",
-            (req.name, req.email, req.email, customer_id),
+            # A stored e-mail is never overwritten (only filled in when empty).
+            "UPDATE customers SET name = ?, email = CASE WHEN email = '' THEN ? ELSE email END "
+            "WHERE id = ?",
+            (req.name, req.email, customer_id),
         )
         prechat = {str(k)[:100]: str(v)[:2000] for k, v in req.prechat.items()}
         questions = [q for q in _json(dept_row["prechat_questions"], []) if isinstance(q, dict)]

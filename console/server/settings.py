@@ -55,3 +55,11 @@ class ServerSettings:
     sqlite_synchronous: str = "NORMAL"
     """``NORMAL`` (WAL: a commit survives a process crash, the last ones may be lost
     on an OS crash or power cut) or ``FULL`` (fsync at every commit group)."""
+    identity_secret: str | None = None
+    """Secret for customer identity verification: ``POST /customer/session`` reattaches a
+    customer only when ``identifier_hash`` = hex HMAC-SHA256(secret, identifier).
+    ``None``: a random secret kept in the database (``agent-console token identity-secret``)."""
+    stream_ticket_seconds: float = 30.0
+    """Lifetime of a single-use stream ticket (``POST /stream/ticket``)."""
+    token_check_seconds: float = 0.25
+    """How often open streams re-check their token (revoked or expired → closed with 1008)."""

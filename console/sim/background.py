@@ -37,6 +37,7 @@ class BackgroundSimulator:
         speed: float = 1.0,
         customers: int | None = None,
         wait_for_server: float = 30.0,
+        identity_secret: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.seed = seed
@@ -44,6 +45,7 @@ class BackgroundSimulator:
         self.speed = speed
         self.customers = customers
         self.wait_for_server = wait_for_server
+        self.identity_secret = identity_secret
         self.stats: SimStats | None = None
         self.error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -96,6 +98,7 @@ class BackgroundSimulator:
         self.stats = await run_simulator(
             self.base_url,
             seed=self.seed,
+            identity_secret=self.identity_secret,
             customers=self.customers,
             rate=self.rate,
             stop=self._stop,

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -392,7 +394,7 @@ class _Customer:
         plan, stats = self.plan, self.run.stats
         public = _Api(self.run.client)
         info = await public.call(
-            "POST", "/customer/session", json_body={"name": plan.name, "email": plan.email}
+            "POST", "/customer/session", json_body=session_body(plan, self.run.identity_secret)
         )
         token = str(info["token"])
         self.api = _Api(self.run.client, token)
@@ -527,6 +529,7 @@ class _Run:
     speed: float
     stats: SimStats
     missing_departments: set[str] = field(default_factory=set)
+    identity_secret: str | None = None
 
     def note_http_error(self, index: int, exc: HttpError) -> None:
         text = f"customer {index}: {exc}"
@@ -571,6 +574,17 @@ async def _wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     return True
 
 
+def session_body(plan: CustomerPlan, identity_secret: str | None) -> dict[str, str]:
+    """``POST /customer/session`` body: a verified identity when the secret is known."""
+    body = {"name": plan.name, "email": plan.email}
+    if identity_secret and plan.email:
+        identifier = plan.email.lower()
+        digest = hmac.new(identity_secret.encode(), identifier.encode(), hashlib.sha256)
+        body["identifier"] = identifier
+        body["identifier_hash"] = digest.hexdigest()
+    return body
+
+
 async def run_simulator(
     base_url: str,
     *,
@@ -580,8 +594,14 @@ async def run_simulator(
     stop: asyncio.Event | None = None,
     speed: float = 1.0,
     max_concurrent: int = 50,
+    identity_secret: str | None = None,
 ) -> SimStats:
     """Run simulated customers against the server at ``base_url`` and return what happened.
+
+    With the server's ``identity_secret`` the customers sign in as the demo website
+    would: ``identifier`` = their e-mail plus its HMAC, so a demo customer is
+    reattached to its seeded record (account, notes, history).  Without it every
+    simulated customer is a new customer.
 
     ``base_url`` is the server root (``http://127.0.0.1:8765``) or the API base
     (``…/api/v1``).  ``rate`` is new customers per minute at ``speed=1.0``;
@@ -604,7 +624,14 @@ async def run_simulator(
     started = time.monotonic()
     tasks: set[asyncio.Task[None]] = set()
     async with _http_client(api_base, 100) as client:
-        run = _Run(client=client, ws_url=ws_url, seed=seed, speed=speed, stats=stats)
+        run = _Run(
+            client=client,
+            ws_url=ws_url,
+            seed=seed,
+            speed=speed,
+            stats=stats,
+            identity_secret=identity_secret,
+        )
         for plan in iter_plans(seed, per_minute=rate):
             if customers is not None and plan.index >= customers:
                 break

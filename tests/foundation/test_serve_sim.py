@@ -21,13 +21,14 @@ def test_serve_parses_sim_switches() -> None:
     assert (quiet.no_sim, quiet.seed) == (True, 7)
 
 
-def test_serve_help_warns_that_customer_sessions_are_not_verified(
+def test_serve_help_explains_customer_identity_verification(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "customer/session reuses a customer by email without verifying it" in text
+    assert "never reattaches an existing customer by e-mail or name" in text
+    assert "identifier_hash" in text
     assert "development and demo server" in text
     assert "--no-sim" in text and "--seed" in text
 

@@ -101,8 +101,12 @@ def test_demo_server(make_ref_server: Callable[..., RefServer]) -> None:
     assert {d["name"] for d in sess} == {d["name"] for d in seed_data.DEMO_DEPARTMENTS}
     import httpx
 
+    # A demo customer is reattached only with a verified identity (identifier + HMAC).
+    identifier = jane["email"].lower()
+    proof = admin.identifier_hash(admin.identity_secret(srv.db_path), identifier)
     info = httpx.post(
-        srv.api + "/customer/session", json={"name": jane["name"], "email": jane["email"]}
+        srv.api + "/customer/session",
+        json={"name": jane["name"], "identifier": identifier, "identifier_hash": proof},
     ).json()
     profile = a.get(f"/customers/{info['subject_id']}").json()
     assert profile["account"] == jane["account"] and profile["tags"] == jane["tags"]
