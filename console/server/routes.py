@@ -790,6 +790,7 @@ def customer_send(ctx: Ctx) -> tuple[int, m.Message]:
         req.body,
         client_id=req.client_id,
         attachment_ids=attachments,
+        conv=conv,
     )
     return 201, message
 
@@ -1089,10 +1090,9 @@ ROUTES: list[RouteSpec] = [
         body=m.CustomerSession,
         response=m.TokenInfo,
         status=201,
-        tag="customer",
         errors=(401,),
+        tag="customer",
     ),
-    RouteSpec(
     RouteSpec(
         "POST",
         "/stream/ticket",
@@ -1104,6 +1104,7 @@ ROUTES: list[RouteSpec] = [
         read_only_safe=True,
         tag="meta",
     ),
+    RouteSpec(
         "POST",
         "/customer/conversations",
         customer_start,

@@ -337,12 +337,31 @@ class Service:
                 at,
             ),
         )
-        for att in attachment_ids:
-            self.db.execute("UPDATE attachments SET message_id = ? WHERE id = ?", (msg_id, att))
+        attached: list[m.Attachment] = []
+        ids = list(attachment_ids)
+        if ids:
+            for att in ids:
+                self.db.execute("UPDATE attachments SET message_id = ? WHERE id = ?", (msg_id, att))
+            attached = [
+                self.attachment_model(a)
+                for a in self.db.all(
+                    "SELECT * FROM attachments WHERE message_id = ? ORDER BY created_at", (msg_id,)
+                )
+            ]
         self.update_conversation(conv_id, last_message_at=at)
-        row = self.db.one("SELECT * FROM messages WHERE id = ?", (msg_id,))
-        assert row is not None
-        model = self.message_models([row])[0]
+        # The model from the values just written (no re-SELECT of the row).
+        model = m.Message(
+            id=msg_id,
+            conversation_id=conv_id,
+            author_kind=author_kind,  # type: ignore[arg-type]
+            author_id=author_id,
+            author_name=author_name,
+            body=body,
+            internal=internal,
+            client_id=client_id,
+            attachments=attached,
+            created_at=datetime.fromisoformat(at),
+        )
         if customer_id is None:
             conv = self.db.one("SELECT customer_id FROM conversations WHERE id = ?", (conv_id,))
             customer_id = conv[0] if conv else None
@@ -581,9 +600,12 @@ class Service:
         *,
         client_id: str | None,
         attachment_ids: Sequence[str],
+        conv: sqlite3.Row | None = None,
     ) -> m.Message:
-        """A customer message, plus the bot's next step while in ``bot`` state."""
-        conv = self.require_conversation(conv_id)
+        """A customer message, plus the bot's next step while in ``bot`` state.
+        ``conv``: the conversation row if the caller already read it in this transaction."""
+        if conv is None:
+            conv = self.require_conversation(conv_id)
         message = self.insert_message(
             conv_id,
             author_kind="customer",
