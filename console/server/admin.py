@@ -44,12 +44,14 @@ def identifier_hash(secret: str, identifier: str) -> str:
     signed-in user (as with Chatwoot's identity validation or Intercom's
     identity verification); the browser never sees the secret.
     """
-    return hmac.new(secret.encode("utf-8"), identifier.encode("utf-8"), hashlib.sha256).hexdigest()
+    key, message = secret.encode("utf-8"), identifier.encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def verify_identifier(secret: str, identifier: str, given_hash: str) -> bool:
     """Constant-time check of ``given_hash`` against :func:`identifier_hash`."""
-    return hmac.compare_digest(identifier_hash(secret, identifier), given_hash.strip().lower())
+    given = given_hash.strip().lower().encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(identifier_hash(secret, identifier).encode("ascii"), given)
 
 
 IDENTITY_SECRET_KEY = "identity_secret"
