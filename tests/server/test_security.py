@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import stat
 import subprocess
 import sys
@@ -345,3 +346,39 @@ async def _events_until(
 
     await asyncio.wait_for(run(), 10)
     return frames
+
+
+async def test_no_token_in_the_console_log(server: RefServer, tmp_path: Path) -> None:
+    """The native backend (REST + stream) at the console's default log level writes no
+    token to the console log, even one the redactor was never told about."""
+    from console.backends.native import NativeBackend
+    from console.core.logging_setup import setup_logging, teardown_logging
+
+    log_path = setup_logging(log_path=tmp_path / "console.log")
+    token = server.token("agent", "Logged Agent")
+    backend = NativeBackend(server.url, token, outbox_path=tmp_path / "outbox.sqlite3")
+    try:
+        assert (await backend.connect()).name == "Logged Agent"
+        got: list[Any] = []
+
+        async def consume() -> None:
+            async for event in backend.events():
+                got.append(event)
+
+        consumer = asyncio.ensure_future(consume())
+        cust, _ = customer(server)
+        for _ in range(30):  # until the stream is live: a chat started before is not replayed
+            await asyncio.to_thread(start_chat, cust, message="log me")
+            await asyncio.sleep(0.5)
+            if got:
+                break
+        consumer.cancel()
+        assert got, "the stream delivered nothing"
+        await backend.list_conversations()
+    finally:
+        await backend.aclose()
+        logging.getLogger("tests.security").warning("console-log-test-end")
+        teardown_logging()
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    assert "console-log-test-end" in text, "the log handler was not in place"
+    assert token not in text and token[3:20] not in text
