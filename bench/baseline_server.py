@@ -44,11 +44,17 @@ def build(db_path: str) -> Starlette:
             (request.path_params["id"], body["client_id"], body["body"], at),
         )
         seq = cur.lastrowid
-        data = {"id": f"msg_{seq}", "conversation_id": request.path_params["id"], "body": body["body"]}
+        data = {
+            "id": f"msg_{seq}",
+            "conversation_id": request.path_params["id"],
+            "body": body["body"],
+        }
         frame = json.dumps({"seq": seq, "type": "message.created", "at": at, "data": data})
         for q in readers:
             q.put_nowait(frame)
-        return Response(json.dumps({"id": data["id"], "seq": seq}), 201, media_type="application/json")
+        return Response(
+            json.dumps({"id": data["id"], "seq": seq}), 201, media_type="application/json"
+        )
 
     async def stream(ws: WebSocket) -> None:
         await ws.accept()
@@ -65,7 +71,10 @@ def build(db_path: str) -> Starlette:
             readers.discard(q)
 
     return Starlette(
-        routes=[Route("/c/{id}/messages", post, methods=["POST"]), WebSocketRoute("/stream", stream)]
+        routes=[
+            Route("/c/{id}/messages", post, methods=["POST"]),
+            WebSocketRoute("/stream", stream),
+        ]
     )
 
 

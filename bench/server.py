@@ -73,7 +73,9 @@ class Target:
     proc: subprocess.Popen[bytes]
 
     def start(self, tmp: Path) -> None: ...
-    def setup(self, customers: int, readers: int) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    def setup(
+        self, customers: int, readers: int
+    ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
         raise NotImplementedError
 
     def stop(self) -> None:
@@ -87,12 +89,26 @@ class Reference(Target):
     def start(self, tmp: Path) -> None:
         self.port = free_port()
         self.db = tmp / "ref.sqlite3"
-        argv = [sys.executable, "-m", "console.server", "--port", str(self.port), "--db", str(self.db),
-                "--data-dir", str(tmp / "ref-data"), "--no-rate-limit", "--log-level", "warning"]
+        argv = [
+            sys.executable,
+            "-m",
+            "console.server",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db),
+            "--data-dir",
+            str(tmp / "ref-data"),
+            "--no-rate-limit",
+            "--log-level",
+            "warning",
+        ]
         self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
         wait_ready(f"http://127.0.0.1:{self.port}/api/v1/health", self.proc)
 
-    def setup(self, customers: int, readers: int) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    def setup(
+        self, customers: int, readers: int
+    ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
         from console.server.admin import create_token
 
         api = f"http://127.0.0.1:{self.port}/api/v1"
@@ -107,8 +123,12 @@ class Reference(Target):
                 r.raise_for_status()
                 posts.append((f"/api/v1/customer/conversations/{r.json()['id']}/messages", token))
         streams = [
-            {"url": f"ws://127.0.0.1:{self.port}/api/v1/stream",
-             "headers": {"Authorization": f"Bearer {create_token(self.db, 'agent', f'Reader {j}')}"}}
+            {
+                "url": f"ws://127.0.0.1:{self.port}/api/v1/stream",
+                "headers": {
+                    "Authorization": f"Bearer {create_token(self.db, 'agent', f'Reader {j}')}"
+                },
+            }
             for j in range(readers)
         ]
         return posts, streams
@@ -119,25 +139,37 @@ class Baseline(Target):
 
     def start(self, tmp: Path) -> None:
         self.port = free_port()
-        argv = [sys.executable, str(ROOT / "bench" / "baseline_server.py"), str(self.port), str(tmp / "base.sqlite3")]
+        argv = [
+            sys.executable,
+            str(ROOT / "bench" / "baseline_server.py"),
+            str(self.port),
+            str(tmp / "base.sqlite3"),
+        ]
         self.proc = subprocess.Popen(argv, cwd=ROOT)
         wait_ready(f"http://127.0.0.1:{self.port}/nothing", self.proc)
 
-    def setup(self, customers: int, readers: int) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    def setup(
+        self, customers: int, readers: int
+    ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
         posts = [(f"/c/conv{i}/messages", "none") for i in range(customers)]
-        streams = [{"url": f"ws://127.0.0.1:{self.port}/stream", "headers": {}} for _ in range(readers)]
+        streams = [
+            {"url": f"ws://127.0.0.1:{self.port}/stream", "headers": {}} for _ in range(readers)
+        ]
         return posts, streams
 
 
 # --------------------------------------------------------------------------- load client
 
 
-async def _post_loop(port: int, path: str, token: str, start: float, end: float, interval: float,
-                     tag: str) -> tuple[int, int]:
+async def _post_loop(
+    port: int, path: str, token: str, start: float, end: float, interval: float, tag: str
+) -> tuple[int, int]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     ok = sent = 0
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-            "Content-Type: application/json\r\n").encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/json\r\n"
+    ).encode()
     next_at = start
     while True:
         now = time.monotonic()
@@ -148,7 +180,9 @@ async def _post_loop(port: int, path: str, token: str, start: float, end: float,
             if time.monotonic() >= end:
                 break
         next_at += interval
-        body = json.dumps({"client_id": f"{tag}-{sent}", "body": f"bench:{time.monotonic_ns()}"}).encode()
+        body = json.dumps(
+            {"client_id": f"{tag}-{sent}", "body": f"bench:{time.monotonic_ns()}"}
+        ).encode()
         writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
         sent += 1
         header = await reader.readuntil(b"\r\n\r\n")
@@ -165,28 +199,49 @@ async def _post_loop(port: int, path: str, token: str, start: float, end: float,
     return sent, ok
 
 
-def load_proc(port: int, posts: list[tuple[str, str]], start: float, end: float, rate_per_conn: float,
-              out: Any, tag: str) -> None:
+def load_proc(
+    port: int,
+    posts: list[tuple[str, str]],
+    start: float,
+    end: float,
+    rate_per_conn: float,
+    out: Any,
+    tag: str,
+) -> None:
     async def run() -> list[tuple[int, int]]:
         interval = 1.0 / rate_per_conn if rate_per_conn else 0.0
-        return await asyncio.gather(*(
-            _post_loop(port, p, t, start + (i % 50) * interval / 50, end, interval, f"{tag}{i}")
-            for i, (p, t) in enumerate(posts)
-        ))
+        return await asyncio.gather(
+            *(
+                _post_loop(port, p, t, start + (i % 50) * interval / 50, end, interval, f"{tag}{i}")
+                for i, (p, t) in enumerate(posts)
+            )
+        )
 
     results = asyncio.run(run())
     out.put(("load", sum(s for s, _ in results), sum(o for _, o in results)))
 
 
-def reader_proc(streams: list[dict[str, Any]], hello: bool, ready: Any, start: float, end: float,
-                grace_until: float, out: Any) -> None:
+def reader_proc(
+    streams: list[dict[str, Any]],
+    hello: bool,
+    ready: Any,
+    start: float,
+    end: float,
+    grace_until: float,
+    out: Any,
+) -> None:
     from websockets.asyncio.client import connect
 
     async def one(spec: dict[str, Any]) -> tuple[int, int, list[float]]:
         in_window = total = 0
         lat: list[float] = []
-        async with connect(spec["url"], additional_headers=spec["headers"], max_queue=None,
-                           compression=None, max_size=None) as ws:
+        async with connect(
+            spec["url"],
+            additional_headers=spec["headers"],
+            max_queue=None,
+            compression=None,
+            max_size=None,
+        ) as ws:
             await ws.send(json.dumps({"type": "hello", "resume_after": None}))
             ready.put(1)
             while True:
@@ -224,8 +279,15 @@ def pct(values: list[float], p: float) -> float | None:
     return round(values[min(len(values) - 1, int(p / 100 * len(values)))], 1)
 
 
-def measure(target: Target, customers: int, readers: int, rate: float | None, seconds: float,
-            load_procs: int, reader_procs: int) -> dict[str, Any]:
+def measure(
+    target: Target,
+    customers: int,
+    readers: int,
+    rate: float | None,
+    seconds: float,
+    load_procs: int,
+    reader_procs: int,
+) -> dict[str, Any]:
     posts, streams = target.setup(customers, readers)
     ctx = mp.get_context("fork")
     out = ctx.Queue()
@@ -237,7 +299,9 @@ def measure(target: Target, customers: int, readers: int, rate: float | None, se
     for k in range(reader_procs):
         part = streams[k::reader_procs]
         if part:
-            procs.append(ctx.Process(target=reader_proc, args=(part, True, ready, t0, end, grace, out)))
+            procs.append(
+                ctx.Process(target=reader_proc, args=(part, True, ready, t0, end, grace, out))
+            )
     for p in procs:
         p.start()
     for _ in range(readers):
@@ -247,7 +311,11 @@ def measure(target: Target, customers: int, readers: int, rate: float | None, se
     for k in range(load_procs):
         part = posts[k::load_procs]
         if part:
-            loaders.append(ctx.Process(target=load_proc, args=(target.port, part, t0, end, per_conn, out, f"p{k}c")))
+            loaders.append(
+                ctx.Process(
+                    target=load_proc, args=(target.port, part, t0, end, per_conn, out, f"p{k}c")
+                )
+            )
     for p in loaders:
         p.start()
     sent = ok = 0
@@ -267,9 +335,15 @@ def measure(target: Target, customers: int, readers: int, rate: float | None, se
     return {
         "persisted_per_s": round(persisted, 1),
         "errors": sent - ok,
-        "delivered_per_s_min": round(min(w for w, _ in per_reader) / seconds, 1) if per_reader else None,
-        "delivered_per_s_mean": round(statistics.mean(w for w, _ in per_reader) / seconds, 1) if per_reader else None,
-        "delivered_share_min": round(min(t for _, t in per_reader) / ok, 3) if per_reader and ok else None,
+        "delivered_per_s_min": round(min(w for w, _ in per_reader) / seconds, 1)
+        if per_reader
+        else None,
+        "delivered_per_s_mean": round(statistics.mean(w for w, _ in per_reader) / seconds, 1)
+        if per_reader
+        else None,
+        "delivered_share_min": round(min(t for _, t in per_reader) / ok, 3)
+        if per_reader and ok
+        else None,
         "latency_ms_p50": pct(latencies, 50),
         "latency_ms_p99": pct(latencies, 99),
     }
@@ -296,8 +370,9 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 target.start(Path(tmp))
                 try:
-                    entry[target.name] = measure(target, n, k, rate, args.seconds,
-                                                 args.load_procs, args.reader_procs)
+                    entry[target.name] = measure(
+                        target, n, k, rate, args.seconds, args.load_procs, args.reader_procs
+                    )
                 finally:
                     target.stop()
         ref, base = entry["reference"]["persisted_per_s"], entry["baseline"]["persisted_per_s"]

@@ -174,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
+        "--sqlite-synchronous",
+        default="NORMAL",
+        choices=["NORMAL", "FULL"],
+        help="FULL: fsync every commit, so acknowledged messages survive an OS crash or "
+        "power cut (slower); NORMAL (default, WAL): they survive a server crash",
+    )
+    serve.add_argument(
         "--identity-secret-file",
         type=Path,
         metavar="PATH",
@@ -410,6 +417,7 @@ def server_settings(args: argparse.Namespace) -> Any:
         smtp_port=args.smtp_port,
         rate_limit=not args.no_rate_limit,
         log_level=args.log_level,
+        sqlite_synchronous=args.sqlite_synchronous,
         identity_secret=_read_secret_file(args.identity_secret_file),
     )
 

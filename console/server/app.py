@@ -448,7 +448,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: ServerSettings) -> Starlette:
     """Build the app (opens and migrates the database, seeds demo data if asked)."""
-    db = Database(settings.db_path, event_retention=settings.event_log_retention)
+    db = Database(
+        settings.db_path,
+        event_retention=settings.event_log_retention,
+        synchronous=settings.sqlite_synchronous,
+    )
     private_dir(settings.data_dir)
     private_dir(settings.data_dir / "attachments")
     with db.transaction():

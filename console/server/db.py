@@ -343,9 +343,15 @@ class PendingEvent:
 class Database:
     """The server's single connection plus transaction and event helpers."""
 
-    def __init__(self, path: Path, *, event_retention: int = 50_000) -> None:
+    def __init__(
+        self, path: Path, *, event_retention: int = 50_000, synchronous: str = "NORMAL"
+    ) -> None:
         self.path = path
         self.conn = connect(path)
+        if synchronous.upper() not in ("NORMAL", "FULL"):
+            raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
+        # NORMAL (WAL): a commit survives a process crash; FULL: also an OS crash/power cut.
+        self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self.event_retention = event_retention
         self._lock = threading.RLock()
         self._pending: list[PendingEvent] | None = None

@@ -44,9 +44,7 @@ async def hello(ws: ClientConnection, resume_after: Any) -> Frame:
 
 def publish(server: RefServer, count: int, size: int = 0) -> dict[str, int]:
     """Append ``count`` filler events in ONE transaction (one publish to every reader)."""
-    r = httpx.post(
-        server.api + "/_debug/events", json={"count": count, "size": size}, timeout=60
-    )
+    r = httpx.post(server.api + "/_debug/events", json={"count": count, "size": size}, timeout=60)
     assert r.status_code == 200, r.text
     return dict(r.json())
 
@@ -157,7 +155,7 @@ def test_slow_request_headers_and_body_time_out(make_ref_server: Callable[..., R
     with socket.create_connection(("127.0.0.1", srv.port)) as sock:
         sock.sendall(
             b"POST /api/v1/customer/session HTTP/1.1\r\nHost: x\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\": "
+            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name": '
         )
         reply = _read_until_closed(sock, 15)
         assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
@@ -203,7 +201,9 @@ async def test_invalid_resume_after_gets_an_error_frame(server: RefServer, bad: 
         assert info.value.rcvd is not None and info.value.rcvd.code == 1008
 
 
-async def test_stream_handshakes_are_rate_limited(make_ref_server: Callable[..., RefServer]) -> None:
+async def test_stream_handshakes_are_rate_limited(
+    make_ref_server: Callable[..., RefServer],
+) -> None:
     """Handshakes take from the same token bucket as REST: 429 with Retry-After."""
     srv = make_ref_server(rate_limit=True, rate_per_second=0.1, rate_burst=3)
     token = srv.token("agent", "Hasty")
@@ -223,3 +223,19 @@ async def test_stream_handshakes_are_rate_limited(make_ref_server: Callable[...,
                 pass
         statuses.append(info.value.response.status_code)
     assert statuses[0] == 401 and statuses[-1] == 429  # (the fixture's health probe used one)
+
+
+def test_sqlite_synchronous_full_is_an_operator_setting(
+    make_ref_server: Callable[..., RefServer], tmp_path: Any
+) -> None:
+    """``sqlite_synchronous=FULL`` reaches the connection (default NORMAL with WAL)."""
+    from console.server.db import Database
+
+    assert Database(tmp_path / "a.sqlite3").one("PRAGMA synchronous")[0] == 1  # type: ignore[index]
+    full = Database(tmp_path / "b.sqlite3", synchronous="FULL")
+    assert full.one("PRAGMA synchronous")[0] == 2  # type: ignore[index]
+    with pytest.raises(ValueError):
+        Database(tmp_path / "c.sqlite3", synchronous="OFF")
+    srv = make_ref_server(sqlite_synchronous="FULL")
+    a = agent(srv)
+    assert a.get("/me").status_code == 200
