@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import WorkerFailed
 
 from console.backends.base import (
     AuthError,
@@ -33,6 +38,7 @@ from console.backends.base import (
     ConnectionState,
     ReadOnlyBackend,
 )
+from console.core.backoff import Backoff
 from console.core.triggers import category_label
 from console.core.workspace import Clock, WorkspaceController, set_language, system_clock, tr
 from console.protocol import models as m
@@ -47,6 +53,7 @@ from console.ui.bindings import (
 )
 from console.ui.screens.agent import AgentScreen, WorkspaceSettings
 from console.ui.screens.help import HelpScreen, active_binding_rows
+from console.ui.screens.loading import LoadingScreen
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +116,9 @@ class AgentConsoleApp(App[None]):
     COMMANDS = App.COMMANDS | {WorkspaceCommands}
     ENABLE_COMMAND_PALETTE = True
 
+    survived_errors: ClassVar[list[BaseException]] = []
+    """Every error any instance survived (see ``_handle_exception``); tests check it."""
+
     def __init__(
         self,
         backend: Backend,
@@ -141,12 +151,21 @@ class AgentConsoleApp(App[None]):
             on_event=self._event_applied,
         )
         self.agent_screen: AgentScreen | None = None
+        self.loading_screen: LoadingScreen | None = None
+        self._connect_backoff = Backoff(base=2.0, cap=30.0)
+        self._retry_timer: Timer | None = None
+        self.errors: list[BaseException] = []
         self.binding_problems: list[str] = []
         self._last_attention = -1e9
         self.attention_gap = ATTENTION_GAP
         self._suppressed = 0
 
     # ------------------------------------------------------------------ startup
+    @property
+    def workspace_ready(self) -> bool:
+        """The agent workspace is up and has drawn its first state."""
+        return self.agent_screen is not None and self.agent_screen.ready
+
     def on_mount(self) -> None:
         self._register_themes()
         if self.keymap:
@@ -159,9 +178,10 @@ class AgentConsoleApp(App[None]):
             self.notify(
                 problem, title=tr("keymap_problem"), severity="warning", markup=False, timeout=15
             )
-        if not self.readonly:
-            self.agent_screen = AgentScreen(self.controller, self.settings)
-            self.push_screen(self.agent_screen)
+        # Neutral until the server says which role the token has: no role-dependent
+        # screen exists that could receive updates and then be replaced.
+        self.loading_screen = LoadingScreen()
+        self.push_screen(self.loading_screen)
         self.start_workspace()
 
     def _register_themes(self) -> None:
@@ -170,8 +190,12 @@ class AgentConsoleApp(App[None]):
         for problem in register_themes(self, self._wanted_theme):
             self.notify(problem, severity="warning", markup=False)
 
-    @work(group="stream", exclusive=True, exit_on_error=False)
+    @work(group="stream", exclusive=True)
     async def start_workspace(self) -> None:
+        """Connect, learn the role, show the matching screen, then consume the stream."""
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
         controller = self.controller
         try:
             me = await controller.start()
@@ -179,16 +203,13 @@ class AgentConsoleApp(App[None]):
             self._connection_changed(
                 ConnectionState(ConnectionPhase.AUTH_FAILED, detail=str(error))
             )
-            self.notify(
-                tr("auth_failed", reason=str(error)), severity="error", markup=False, timeout=30
-            )
+            self._first_connect_failed(tr("auth_failed", reason=str(error)), retry=False)
             return
         except BackendError as error:
-            self.notify(
-                tr("connect_failed", reason=str(error)), severity="error", markup=False, timeout=30
-            )
             self._connection_changed(ConnectionState(ConnectionPhase.OFFLINE, detail=str(error)))
+            self._first_connect_failed(tr("connect_failed", reason=str(error)), retry=True)
             return
+        self._connect_backoff.reset()
         if me.role == "supervisor" or self.readonly:
             if not isinstance(self.backend, ReadOnlyBackend):
                 self.backend = ReadOnlyBackend(self.backend)
@@ -196,40 +217,109 @@ class AgentConsoleApp(App[None]):
             self.readonly = True
             await self._show_supervisor()
         else:
-            controller.flush()  # the screen applies it once mounted (see AgentScreen.on_mount)
+            self.agent_screen = AgentScreen(self.controller, self.settings)
+            await self.switch_screen(self.agent_screen)
+        self.loading_screen = None
         await controller.run_events()
 
+    def _first_connect_failed(self, sentence: str, *, retry: bool) -> None:
+        """Say why on the first screen (and in a toast); try again later unless it is fatal."""
+        self.notify(sentence, severity="error", markup=False, timeout=30)
+        screen = self.loading_screen
+        if screen is not None and screen.is_attached:
+            screen.show_problem(sentence)
+        if retry and self.loading_screen is not None:
+            self._retry_timer = self.set_timer(
+                self._connect_backoff.next_delay(), self.start_workspace
+            )
+
     async def _show_supervisor(self) -> None:
-        try:
-            from console.ui.screens.supervisor import SupervisorScreen  # deferred: other owner
-        except ImportError:
-            self.notify(tr("supervisor_missing"), severity="error", markup=False, timeout=30)
-            return
+        from console.ui.screens.supervisor import SupervisorScreen  # deferred: heavy, role-only
+
         store = getattr(self.controller, "store", None)
         screen: Screen[Any] = SupervisorScreen(self.backend, store)
-        if self.agent_screen is not None and self.screen is self.agent_screen:
-            await self.switch_screen(screen)
-        else:
-            await self.push_screen(screen)
+        await self.switch_screen(screen)
 
     # ------------------------------------------------------------------ controller callbacks
-    def _controller_changed(self, dirty: frozenset[str], lists: bool) -> None:
+    def _live_agent_screen(self) -> AgentScreen | None:
+        """The agent screen if it is on the stack and mounted; callbacks go nowhere else."""
         screen = self.agent_screen
+        if screen is None or not screen.is_attached or screen not in self.screen_stack:
+            return None
+        return screen
+
+    def _controller_changed(self, dirty: frozenset[str], lists: bool) -> None:
+        screen = self._live_agent_screen()
         if screen is not None and screen.ready:
             self.call_later(screen.apply_changes, dirty, lists)
 
     def _connection_changed(self, state: ConnectionState) -> None:
         def update() -> None:
-            screen = self.agent_screen
+            try:
+                show()
+            except Exception as error:
+                self.report_error(error)
+
+        def show() -> None:
+            screen = self._live_agent_screen()
             if screen is not None and screen.is_mounted:
                 screen.show_connection(state)
-            if state.phase is ConnectionPhase.AUTH_FAILED:
+            loading = self.loading_screen
+            if loading is not None and loading.is_attached:
+                loading.show_connection(state)
+            if state.phase is ConnectionPhase.AUTH_FAILED and self.loading_screen is None:
                 self.notify(tr("auth_failed", reason=state.detail), severity="error", markup=False)
 
         try:
             self.call_later(update)
         except RuntimeError:  # called from another thread
             self.call_from_thread(update)
+
+    # ------------------------------------------------------------------ errors
+    def report_error(self, error: BaseException) -> None:
+        """Log ``error`` with its traceback, keep it in ``errors`` and show an error toast.
+
+        Textual ends the app on an unhandled exception; an agent would lose every
+        open chat to one bad update.  Our entry points (``console.ui.errors.guarded``,
+        :meth:`run_action`, workers) report here instead.  The test suite fails any
+        test that leaves an error behind (``survived_errors``).
+        """
+        if not self._running:  # shutting down: widgets are being removed under their workers
+            log.info("error while closing (ignored): %r", error)
+            return
+        log.error("unhandled error in the console", exc_info=error)
+        self.errors.append(error)
+        AgentConsoleApp.survived_errors.append(error)
+        try:
+            self.notify(
+                tr("internal_error", what=type(error).__name__),
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+        except Exception:
+            log.exception("could not show the error toast")
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A worker's failure does not stop any message loop, so the app can go on.
+        if isinstance(error, WorkerFailed) and self.screen_stack:
+            cause = error.error
+            self.report_error(cause if isinstance(cause, Exception) else error)
+            return
+        super()._handle_exception(error)
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key binding and palette command: a failing action is reported, not fatal."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            self.report_error(error)
+            return True
 
     def _event_applied(self, event: m.Event, data: Any) -> None:
         """Toasts, bell and trigger badges for things that need the agent's attention."""
@@ -321,7 +411,7 @@ class AgentConsoleApp(App[None]):
             return
         self._set_status(m.StatusUpdate(accepting=not me.accepting))
 
-    @work(group="status", exclusive=True, exit_on_error=False)
+    @work(group="status", exclusive=True)
     async def _set_status(self, update: m.StatusUpdate) -> None:
         try:
             me = await self.controller.set_status(update)

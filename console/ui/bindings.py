@@ -39,7 +39,7 @@ from textual.keys import _normalize_key_list  # private: the normaliser Textual 
 
 from console.core import i18n
 
-Scope = Literal["app", "screen", "queue", "sidebar", "composer"]
+Scope = Literal["app", "screen", "queue", "sidebar", "composer", "loading"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +267,15 @@ SPECS: tuple[BindingSpec, ...] = (
         "queue",
         help="Accept the highlighted waiting chat.",
     ),
+    # ---------------------------------------------------------------- first screen
+    BindingSpec(
+        "retry-connect",
+        "r",
+        "retry_connect",
+        "Retry",
+        "loading",
+        help="Try to connect again now (the first connection failed).",
+    ),
     # ---------------------------------------------------------------- sidebar
     BindingSpec(
         "open-past-conversation",
@@ -336,7 +345,8 @@ def bindings_for(scope: Scope) -> list[BindingType]:
 # app/screen bindings are also active, so they collide with those but not
 # with each other.
 _CO_ACTIVE: dict[Scope, frozenset[Scope]] = {
-    "app": frozenset({"app", "screen", "queue", "sidebar", "composer"}),
+    "app": frozenset({"app", "screen", "queue", "sidebar", "composer", "loading"}),
+    "loading": frozenset({"app", "loading"}),
     "screen": frozenset({"app", "screen", "queue", "sidebar", "composer"}),
     "queue": frozenset({"app", "screen", "queue"}),
     "sidebar": frozenset({"app", "screen", "sidebar"}),

@@ -55,6 +55,7 @@ def agent_backend(
     status: str | None = "online",
     accepting: bool = True,
     outbox_path: Path | None = None,
+    backend_class: type[NativeBackend] = NativeBackend,
 ) -> tuple[NativeBackend, str]:
     agent_id, token = server.create_agent(name, departments=(department,), capacity=capacity)
     body: dict[str, object] = {"accepting": accepting}
@@ -67,7 +68,7 @@ def agent_backend(
         timeout=10.0,
     )
     assert r.status_code == 200, r.text
-    return NativeBackend(server.url, token, outbox_path=outbox_path), agent_id
+    return backend_class(server.url, token, outbox_path=outbox_path), agent_id
 
 
 class Customer:

@@ -60,13 +60,14 @@ async def test_hostile_customer_text_runs_nothing_and_renders_as_placeholders(
 
     app.run_action = recording_run_action  # type: ignore[method-assign]
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         customer = Customer(ref_server, HOSTILE_NAME)
         await asyncio.to_thread(
             customer.start, dept, HOSTILE_MESSAGES["click action"], page_url=HOSTILE_PAGE
         )
         for body in list(HOSTILE_MESSAGES.values())[1:]:
             await asyncio.to_thread(customer.say, body)
+        await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: screen.grid.panes, what="pane")

@@ -36,6 +36,7 @@ async def test_help_lists_every_binding_id_with_current_keys(ref_server: RefServ
     app = make_app(backend, config=Config(keymap={"accept-next": "ctrl+y"}))
     async with app.run_test(size=(160, 45)) as pilot:
         await asyncio.to_thread(Customer(ref_server, "Lee").start, dept, "hi")
+        await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: screen.grid.panes, what="pane")
@@ -60,6 +61,7 @@ async def test_command_palette_reaches_workspace_actions(ref_server: RefServer) 
     async with app.run_test(size=(200, 50)) as pilot:
         for name in ("P1", "P2"):
             await asyncio.to_thread(Customer(ref_server, name).start, dept, "hi")
+        await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: len(screen.grid.panes) == 2, what="panes")
@@ -79,7 +81,7 @@ async def test_status_and_accepting_toggles_reach_the_server(ref_server: RefServ
     backend, _ = agent_backend(ref_server, "Ana", department=dept)
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         screen = app.agent_screen
         assert screen is not None
         await pilot.press("f2")
@@ -111,22 +113,25 @@ async def test_supervisor_token_gets_the_read_only_supervisor_screen(ref_server:
 
 
 async def test_a_bad_token_says_sign_in_failed_and_what_to_do(ref_server: RefServer) -> None:
-    """AuthError on connect: indicator and banner say so; the app stays up."""
-    from console.backends.base import ConnectionPhase
+    """AuthError on connect: the first screen says so and what to do; no retry loop, the app
+    stays up."""
+    from textual.widgets import Static
+
     from console.backends.native import NativeBackend
+    from console.ui.screens.loading import LoadingScreen
 
     app = make_app(NativeBackend(ref_server.url, "not-a-token"))
     async with app.run_test(size=(120, 30)) as pilot:
-        screen = app.agent_screen
-        assert screen is not None
-        indicator = screen.status_bar.indicator
+        screen = app.screen
+        assert isinstance(screen, LoadingScreen)
+        detail = screen.query_one("#loading-detail", Static)
         await wait_for(
-            pilot, lambda: indicator.state.phase is ConnectionPhase.AUTH_FAILED, what="auth failed"
+            pilot, lambda: "agent-console login" in str(detail.render()), what="the reason"
         )
-        banner = screen.query_one("#connection-banner")
-        assert banner.has_class("-visible") and "agent-console login" in str(banner.render())
+        assert detail.has_class("-error")
         assert any("agent-console login" in n.message for n in app._notifications)
-        assert app._running
+        assert app._retry_timer is None  # a refused token is not retried in a loop
+        assert app._running and app.agent_screen is None
 
 
 async def test_notification_settings_silence_or_amplify_new_chat_alerts(
@@ -148,7 +153,7 @@ async def test_notification_settings_silence_or_amplify_new_chat_alerts(
         rings: list[int] = []
         app.bell = lambda rings=rings: rings.append(1)  # type: ignore[method-assign, misc]
         async with app.run_test(size=(120, 30)) as pilot:
-            await wait_for(pilot, lambda app=app: app.agent_screen.ready, what="ready")  # type: ignore[union-attr]
+            await wait_for(pilot, lambda app=app: app.workspace_ready, what="ready")
             await pilot.pause(0.5)
             name = f"Quiet {expected_rings}"
             await asyncio.to_thread(Customer(ref_server, name).start, dept, "hello")

@@ -17,7 +17,7 @@ async def test_a_new_chat_opens_a_pane_and_the_reply_reaches_the_customer(
     backend, _ = agent_backend(ref_server, "Ana", department=dept)
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         customer = Customer(ref_server, "Mina Park", "mina@example.com")
         await asyncio.to_thread(customer.start, dept, "Hello, my parcel is late")
         screen = app.agent_screen
@@ -78,7 +78,7 @@ async def test_canned_reply_fills_placeholders_and_unknown_ones_are_refused(
     assert r.status_code == 201, r.text
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         customer = Customer(ref_server, "Mina Park")
         await asyncio.to_thread(customer.start, dept, "hello")
         screen = app.agent_screen
@@ -142,7 +142,7 @@ async def test_expectation_key_sends_template_and_alerts_before_the_promise_runs
     app = make_app(backend, clock=lambda: now[0])
     template = expectations.template("researching")
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         customer = Customer(ref_server, "Tom Baker")
         await asyncio.to_thread(customer.start, dept, "where is my refund")
         screen = app.agent_screen
@@ -195,7 +195,7 @@ async def test_sidebar_note_is_saved_and_shown(ref_server: RefServer) -> None:
     backend, _ = agent_backend(ref_server, "Ana", department=dept)
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         customer = Customer(ref_server, "Rei Sato", "rei@example.com")
         await asyncio.to_thread(customer.start, dept, "hi")
         screen = app.agent_screen
@@ -228,6 +228,7 @@ async def test_accept_from_queue_up_to_capacity(ref_server: RefServer) -> None:
         await asyncio.to_thread(customer.start, dept, f"question {number}")
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: len(app.controller.queued()) == 3, what="three queued")
@@ -260,7 +261,7 @@ async def test_focus_keys_jump_and_maximize(ref_server: RefServer) -> None:
     backend, _ = agent_backend(ref_server, "Ana", department=dept)
     app = make_app(backend)
     async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         for name in ("One", "Two"):
             await asyncio.to_thread(Customer(ref_server, name).start, dept, "hi")
         screen = app.agent_screen
@@ -336,6 +337,7 @@ async def test_connection_indicator_follows_server_stop_and_recovery(
     async with app.run_test(size=(160, 45)) as pilot:
         customer = Customer(ref_server, "Kim")
         await asyncio.to_thread(customer.start, dept, "hi")
+        await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: screen.grid.panes, what="pane")
@@ -404,11 +406,12 @@ async def test_close_with_transcript_and_survey_and_transfer_to_a_department(
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
     app.attention_gap = 0.0  # every toast counts here
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         closing = Customer(ref_server, "Cleo", "cleo@example.com")
         moving = Customer(ref_server, "Max")
         await asyncio.to_thread(closing.start, dept, "thanks, all good")
         await asyncio.to_thread(moving.start, dept, "wrong department")
+        await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: len(screen.grid.panes) == 2, what="two panes")
@@ -461,6 +464,7 @@ async def test_scrolling_to_the_top_loads_older_history_and_triggers_raise_a_bad
         await asyncio.to_thread(customer.say, f"message {number}")
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: screen.grid.panes, what="pane")
@@ -500,6 +504,7 @@ async def test_past_conversation_opens_read_only_from_the_sidebar(ref_server: Re
     await asyncio.to_thread(customer.start, dept, "back again")
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
         screen = app.agent_screen
         assert screen is not None
         past = screen.query_one("#past")
@@ -539,7 +544,7 @@ async def test_narrow_terminal_shows_one_pane_and_a_clickable_tab_strip(
     backend, _ = agent_backend(ref_server, "Ana", department=dept)
     app = make_app(backend)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         for name in ("Aki", "Bo"):
             await asyncio.to_thread(Customer(ref_server, name).start, dept, "hi")
         screen = app.agent_screen
@@ -565,7 +570,7 @@ async def test_customer_typing_and_profile_changes_show_up_live(ref_server: RefS
     backend, _ = agent_backend(ref_server, "Ana", department=dept)
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         customer = Customer(ref_server, "Tao")
         await asyncio.to_thread(customer.start, dept, "hello")
         screen = app.agent_screen
@@ -599,7 +604,7 @@ async def test_a_failed_send_is_retried_with_shift_f8_and_arrives_once(
     backend, _ = agent_backend(ref_server, "Ana", department=dept)
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         customer = Customer(ref_server, "Ren")
         await asyncio.to_thread(customer.start, dept, "hi")
         screen = app.agent_screen

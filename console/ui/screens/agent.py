@@ -32,6 +32,7 @@ from console.core.triggers import detect
 from console.core.workspace import tr
 from console.protocol import models as m
 from console.ui.bindings import bindings_for, translate_bindings
+from console.ui.errors import guarded
 from console.ui.screens.jump import JumpOverlay, jump_targets
 from console.ui.widgets.canned import CannedReplyChosen, CannedReplyProvider, open_canned_palette
 from console.ui.widgets.composer import Composer
@@ -308,6 +309,7 @@ class AgentScreen(Screen[None]):
         self.call_after_refresh(self._first_apply)
         self.load_canned_replies()
 
+    @guarded
     def show_connection(self, state: ConnectionState) -> None:
         self.status_bar.indicator.state = state
         self.query_one(ConnectionBanner).state = state
@@ -322,6 +324,7 @@ class AgentScreen(Screen[None]):
     def _update_narrow(self) -> None:
         self.set_class(self.size.width < 110, "-narrow")
 
+    @guarded
     def tick(self) -> None:
         """Once a second: timers, colours, promise alerts."""
         if not self.ready or not self.app._running:
@@ -350,9 +353,12 @@ class AgentScreen(Screen[None]):
         return ", ".join(self.app.get_key_display(Binding(key, "")) for key in keys)
 
     # ------------------------------------------------------------------ refresh from controller
+    @guarded
     async def apply_changes(self, dirty: frozenset[str], lists: bool) -> None:
         """Redraw what the controller reports as changed (serialized: mounts are awaited)."""
         async with self._apply_lock:
+            if not self.is_attached or self not in self.app.screen_stack:
+                return  # queued before this screen left the stack: nothing to draw into
             try:
                 await self._apply_changes(dirty, lists)
             except NoMatches:  # the screen is being torn down (app exit)
@@ -429,7 +435,7 @@ class AgentScreen(Screen[None]):
         if customer is None and Capability.CUSTOMERS in self.controller.backend.capabilities:
             self._load_customer(customer_id)
 
-    @work(group="customer", exclusive=True, exit_on_error=False)
+    @work(group="customer", exclusive=True)
     async def _load_customer(self, customer_id: str) -> None:
         try:
             await self.controller.load_customer(customer_id)
@@ -451,7 +457,7 @@ class AgentScreen(Screen[None]):
         if isinstance(node, ChatPane) and self.controller.store.unread(node.conversation_id):
             self._mark_read(node.conversation_id)
 
-    @work(group="read", exit_on_error=False)
+    @work(group="read")
     async def _mark_read(self, conversation_id: str) -> None:
         await self.controller.mark_read(conversation_id)
 
@@ -473,7 +479,7 @@ class AgentScreen(Screen[None]):
         if event.conversation_id is not None:
             self._typing(event.conversation_id, event.active)
 
-    @work(group="typing", exit_on_error=False)
+    @work(group="typing")
     async def _typing(self, conversation_id: str, active: bool) -> None:
         await self.controller.typing(conversation_id, active)
 
@@ -491,7 +497,7 @@ class AgentScreen(Screen[None]):
         if isinstance(node, ChatPane):
             self._load_older(node.conversation_id)
 
-    @work(group="history", exit_on_error=False)
+    @work(group="history")
     async def _load_older(self, conversation_id: str) -> None:
         try:
             await self.controller.load_messages(conversation_id, older=True)
@@ -528,7 +534,7 @@ class AgentScreen(Screen[None]):
         store = self.controller.store
         return values_for(conversation, store.me, store.customer(conversation.customer_id))
 
-    @work(group="send", exit_on_error=False)
+    @work(group="send")
     async def _send(self, conversation_id: str, body: str) -> None:
         try:
             await self.controller.send(conversation_id, body)
@@ -575,7 +581,7 @@ class AgentScreen(Screen[None]):
             if again.problems:
                 composer.select_range(again.problems[0].start, again.problems[0].end)
 
-    @work(group="canned", exclusive=True, exit_on_error=False)
+    @work(group="canned", exclusive=True)
     async def load_canned_replies(self) -> None:
         if Capability.CANNED_REPLIES not in self.controller.backend.capabilities:
             return
@@ -720,7 +726,7 @@ class AgentScreen(Screen[None]):
             return
         self._retry(pane.conversation_id, stored)
 
-    @work(group="send", exit_on_error=False)
+    @work(group="send")
     async def _retry(self, conversation_id: str, stored: StoredMessage) -> None:
         try:
             await self.controller.retry(conversation_id, stored)
@@ -749,7 +755,7 @@ class AgentScreen(Screen[None]):
             return
         self._accept_worker(conversation_id)
 
-    @work(group="accept", exit_on_error=False)
+    @work(group="accept")
     async def _accept_worker(self, conversation_id: str) -> None:
         try:
             conversation = await self.controller.accept(conversation_id)
@@ -786,7 +792,7 @@ class AgentScreen(Screen[None]):
 
         self.app.push_screen(CloseScreen(conversation.customer_email), closed)
 
-    @work(group="close", exit_on_error=False)
+    @work(group="close")
     async def _close_worker(self, conversation_id: str, request: m.CloseRequest) -> None:
         try:
             conversation = await self.controller.backend.close(conversation_id, request)
@@ -803,7 +809,7 @@ class AgentScreen(Screen[None]):
             return
         self._transfer_dialog(conversation.id)
 
-    @work(group="transfer", exit_on_error=False)
+    @work(group="transfer")
     async def _transfer_dialog(self, conversation_id: str) -> None:
         departments = list(self.controller.departments.values())
         try:
@@ -837,7 +843,7 @@ class AgentScreen(Screen[None]):
             return
         self._add_note(customer_id, event.body)
 
-    @work(group="note", exit_on_error=False)
+    @work(group="note")
     async def _add_note(self, customer_id: str, body: str) -> None:
         try:
             await self.controller.add_note(customer_id, body)
@@ -850,7 +856,7 @@ class AgentScreen(Screen[None]):
     def open_past(self, event: PastConversations.OpenRequested) -> None:
         self._open_past(event.conversation_id)
 
-    @work(group="past", exclusive=True, exit_on_error=False)
+    @work(group="past", exclusive=True)
     async def _open_past(self, conversation_id: str) -> None:
         try:
             conversation = await self.controller.backend.get_conversation(conversation_id)

@@ -448,7 +448,7 @@ class SupervisorScreen(Screen[None]):
         if self.is_attached:
             self.ingest_event(event)
 
-    @work(exclusive=True, group="supervisor-stream", exit_on_error=False)
+    @work(exclusive=True, group="supervisor-stream")
     async def follow_backend_events(self) -> None:
         try:
             async for event in self.backend.events():
@@ -522,7 +522,7 @@ class SupervisorScreen(Screen[None]):
     def _phase_name(state: ConnectionState) -> str:
         return str(state.phase.value)
 
-    @work(exclusive=True, group="supervisor-load", exit_on_error=False)
+    @work(exclusive=True, group="supervisor-load")
     async def load_everything(self) -> None:
         """Initial load and re-sync over REST (GET only)."""
         try:
@@ -554,7 +554,7 @@ class SupervisorScreen(Screen[None]):
         self.dashboard.apply_queues_view(await self.backend.queues())
         self.dashboard.apply_agents_view(await self.backend.agents())
 
-    @work(exclusive=True, group="supervisor-poll", exit_on_error=False)
+    @work(exclusive=True, group="supervisor-poll")
     async def poll_server_views(self) -> None:
         try:
             await self._poll_server_views()
@@ -729,7 +729,7 @@ class SupervisorScreen(Screen[None]):
         self.refresh_bindings()
         return pane
 
-    @work(group="supervisor-watch", exit_on_error=False)
+    @work(group="supervisor-watch")
     async def load_watch(self, conversation_id: str) -> None:
         """History and customer of a watched conversation, with GETs only."""
         pane = self.watch_grid.pane(conversation_id)
@@ -766,7 +766,7 @@ class SupervisorScreen(Screen[None]):
             if pane.transcript is event.transcript and event.oldest_id:
                 self.load_older(pane.conversation_id, event.oldest_id)
 
-    @work(group="supervisor-watch-older", exit_on_error=False)
+    @work(group="supervisor-watch-older")
     async def load_older(self, conversation_id: str, before: str) -> None:
         try:
             page = await self.backend.list_messages(
