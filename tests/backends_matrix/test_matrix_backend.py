@@ -17,6 +17,7 @@ from console.backends.base import (
     ReadOnlyError,
 )
 from console.backends.matrix import MatrixBackend, safe_filename
+from console.backends.matrix import conversation_id_for as cid
 from console.protocol import models as m
 from tests.backends_matrix.conftest import Team
 
@@ -53,7 +54,7 @@ async def test_queue_accept_reply_typing_notes_tags_transfer_close(team: Team) -
     assert me.role == "agent" and me.id == ana.user_id and me.name == "Ana Agent"
     queued = (await backend.list_conversations(state="queued", assignee="any")).items
     assert [(c.id, c.customer_name, c.department_name) for c in queued] == [
-        (room, "Mina Park", "Billing")
+        (cid(room), "Mina Park", "Billing")
     ]
     assert {d.name for d in await backend.list_departments()} == {"Billing", "Shipping"}
     events: list[m.Event] = []
@@ -113,7 +114,7 @@ async def test_queue_accept_reply_typing_notes_tags_transfer_close(team: Team) -
     assert moved.assignee_id == bo.user_id and moved.state == "active"
     await until(
         lambda: any(
-            c.id == room and c.assignee_id == bo.user_id
+            c.id == cid(room) and c.assignee_id == bo.user_id
             for c in of_type(events, "conversation.updated")
         ),
         "transfer seen on the stream",
@@ -122,14 +123,15 @@ async def test_queue_accept_reply_typing_notes_tags_transfer_close(team: Team) -
     bo_task = await collect(bo_backend, bo_events)
     await until(lambda: bo_backend.connection.phase is ConnectionPhase.CONNECTED, "bo connected")
     mine = (await bo_backend.list_conversations(state="active", assignee="me")).items
-    assert [c.id for c in mine] == [room]
+    assert [c.id for c in mine] == [cid(room)]
     await bo_backend.accept(room)  # joins (invited by the transfer); state stays his
     await bo_backend.send_message(room, m.SendMessage(client_id="bo-1", body="Bo here"))
     closed = await bo_backend.close(room, m.CloseRequest())
     assert closed.state == "closed"
     await until(
         lambda: any(
-            c.id == room and c.state == "closed" for c in of_type(events, "conversation.updated")
+            c.id == cid(room) and c.state == "closed"
+            for c in of_type(events, "conversation.updated")
         ),
         "close seen by Ana",
     )

@@ -13,6 +13,7 @@ from collections import Counter
 import httpx
 
 from console.backends.base import ConnectionPhase
+from console.backends.matrix import conversation_id_for as cid
 from console.protocol import models as m
 from tests.backends_matrix.conftest import MatrixUser, Team
 from tests.backends_matrix.test_matrix_backend import collect, until
@@ -105,7 +106,7 @@ async def test_kill_and_restart_synapse_three_times_while_600_messages_flow(team
             return [
                 d.body
                 for d in (m.decode_event_data(e) for e in events if e.type == "message.created")
-                if isinstance(d, m.Message) and d.conversation_id == room
+                if isinstance(d, m.Message) and d.conversation_id == cid(room)
             ]
 
         await until(lambda b=bodies, s=streamed: len(s()) >= len(b), "stream caught up", 60)

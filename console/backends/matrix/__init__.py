@@ -8,6 +8,12 @@ Nothing here imports httpx at import time.
 
 from __future__ import annotations
 
-from console.backends.matrix.backend import MatrixBackend, password_login, safe_filename
+from console.backends.matrix.backend import (
+    MatrixBackend,
+    conversation_id_for,
+    password_login,
+    room_of,
+    safe_filename,
+)
 
-__all__ = ["MatrixBackend", "password_login", "safe_filename"]
+__all__ = ["MatrixBackend", "conversation_id_for", "password_login", "room_of", "safe_filename"]

@@ -11,6 +11,7 @@ resend is idempotent.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -70,6 +71,26 @@ SYNC_FILTER: dict[str, Any] = {
         "state": {"lazy_load_members": False},
     },
 }
+
+
+def conversation_id_for(room_id: str) -> str:
+    """The console's id for a room: ``mx`` + unpadded URL-safe base64 of the room id.
+
+    Room ids (``!abc:example.org``) carry ``!`` and ``:``, which the UI cannot use in
+    widget ids; the encoding keeps letters, digits, ``-`` and ``_`` only.
+    """
+    return "mx" + base64.urlsafe_b64encode(room_id.encode()).decode().rstrip("=")
+
+
+def room_of(conversation_id: str) -> str:
+    """Inverse of :func:`conversation_id_for` (a raw ``!room:id`` passes through)."""
+    if conversation_id.startswith("!") or not conversation_id.startswith("mx"):
+        return conversation_id
+    raw = conversation_id[2:]
+    try:
+        return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return conversation_id
 
 
 def _ms(value: Any) -> datetime | None:
@@ -308,10 +329,15 @@ class MatrixBackend(StreamingBackend):
             self._team_id = str(data.get("room_id", ""))
         else:
             self._team_id = self._team_ref
-        response = await self._api.get_json(
+        # The first /sync of an account builds its whole state on the server: slow on a
+        # busy homeserver, so it gets more time than an ordinary call.
+        initial = await self._api.request(
+            "GET",
             CLIENT + "/sync",
-            {"filter": json.dumps(SYNC_FILTER), "timeout": 0},
+            params={"filter": json.dumps(SYNC_FILTER), "timeout": 0},
+            timeout=max(60.0, self._timeout * 6),
         )
+        response = msgspec.json.decode(initial.content)
         if self._team_id not in response.get("rooms", {}).get("join", {}):
             raise AuthError(
                 f"This account is not a member of the team room {self._team_ref}. "
@@ -490,7 +516,7 @@ class MatrixBackend(StreamingBackend):
                 (
                     "typing",
                     m.TypingEvent(
-                        conversation_id=room_id,
+                        conversation_id=conversation_id_for(room_id),
                         author_kind=self._author_kind(room_id, user),
                         author_name=self._name(user),
                         typing=typing,
@@ -553,7 +579,7 @@ class MatrixBackend(StreamingBackend):
                 self._waiting[room_id] = None
         return m.Message(
             id=event_id,
-            conversation_id=room_id,
+            conversation_id=conversation_id_for(room_id),
             author_kind=kind,
             author_id=sender,
             author_name=self._name(sender),
@@ -579,7 +605,7 @@ class MatrixBackend(StreamingBackend):
         if state == "closed":
             waiting = None
         return m.Conversation(
-            id=room_id,
+            id=conversation_id_for(room_id),
             customer_id=customer,
             customer_name=self._names.get(customer) or str(c.get("customer_name") or customer),
             department_id=department,
@@ -658,17 +684,10 @@ class MatrixBackend(StreamingBackend):
         params: dict[str, Any] = {"filter": json.dumps(SYNC_FILTER), "timeout": int(timeout * 1000)}
         if self._since:
             params["since"] = self._since
-        response = (
-            await self._api.get_json(CLIENT + "/sync", params)
-            if timeout == 0
-            else msgspec.json.decode(
-                (
-                    await self._api.request(
-                        "GET", CLIENT + "/sync", params=params, timeout=timeout + self._timeout
-                    )
-                ).content
-            )
+        raw = await self._api.request(
+            "GET", CLIENT + "/sync", params=params, timeout=timeout + self._timeout * 3
         )
+        response = msgspec.json.decode(raw.content)
         changes = self._absorb_sync(response, live=True)
         for kind, payload in changes:
             if kind == "_gap":
@@ -684,7 +703,7 @@ class MatrixBackend(StreamingBackend):
 
     def _emit_change(self, kind: str, payload: Any) -> None:
         if kind == "message.created":
-            self._handed[payload.conversation_id] = payload.id
+            self._handed[room_of(payload.conversation_id)] = payload.id
         if kind in ("conversation.created", "conversation.updated"):
             self._emit(kind, self._conversation(payload))
         elif kind == "customer.updated":
@@ -754,12 +773,13 @@ class MatrixBackend(StreamingBackend):
         return m.ConversationPage(items=items)
 
     async def get_conversation(self, conversation_id: str) -> m.Conversation:
-        if conversation_id not in self._convs:
-            data = await self._api.get_json(self._team_state_path(CONVERSATION, conversation_id))
+        room = room_of(conversation_id)
+        if room not in self._convs:
+            data = await self._api.get_json(self._team_state_path(CONVERSATION, room))
             if not data:
                 raise BackendError("That conversation was not found.", code="not_found", status=404)
-            self._convs[conversation_id] = dict(data)
-        return self._conversation(conversation_id)
+            self._convs[room] = dict(data)
+        return self._conversation(room)
 
     async def list_messages(
         self,
@@ -769,25 +789,26 @@ class MatrixBackend(StreamingBackend):
         after: str | None = None,
         limit: int | None = None,
     ) -> m.MessagePage:
-        if conversation_id not in self._convs:
-            await self.get_conversation(conversation_id)
-        if conversation_id not in self._joined:
+        room = room_of(conversation_id)
+        if room not in self._convs:
+            await self.get_conversation(room)
+        if room not in self._joined:
             if self._me is None or self._me.role == "agent":
                 return m.MessagePage(items=[])
             # A supervisor must be a member to read (docs/matrix.md, "Roles").
-            await self._api.post_json(CLIENT + "/join/" + seg(conversation_id))
-            self._joined.add(conversation_id)
+            await self._api.post_json(CLIENT + "/join/" + seg(room))
+            self._joined.add(room)
         limit = max(1, min(limit or 50, 100))
         direction, token = "b", None
         if before or after:
             context = await self._api.get_json(
-                CLIENT + f"/rooms/{seg(conversation_id)}/context/{seg(before or after or '')}",
+                CLIENT + f"/rooms/{seg(room)}/context/{seg(before or after or '')}",
                 {"limit": 0},
             )
             token = context.get("start") if before else context.get("end")
             direction = "b" if before else "f"
         data = await self._api.get_json(
-            CLIENT + f"/rooms/{seg(conversation_id)}/messages",
+            CLIENT + f"/rooms/{seg(room)}/messages",
             {
                 "dir": direction,
                 "from": token,
@@ -796,7 +817,7 @@ class MatrixBackend(StreamingBackend):
             },
         )
         chunk = data.get("chunk", []) or []
-        messages = [msg for msg in (self._message_from(conversation_id, e) for e in chunk) if msg]
+        messages = [msg for msg in (self._message_from(room, e) for e in chunk) if msg]
         if direction == "b":
             messages.reverse()
         return m.MessagePage(items=messages, has_more=len(chunk) >= limit and bool(data.get("end")))
@@ -942,7 +963,8 @@ class MatrixBackend(StreamingBackend):
         return self._conversation(room_id)
 
     async def accept(self, conversation_id: str) -> m.Conversation:
-        current = await self._fresh_conversation(conversation_id)
+        room = room_of(conversation_id)
+        current = await self._fresh_conversation(room)
         if current.get("state") == "closed":
             raise BackendError("That chat is already closed.", code="closed", status=409)
         taken = current.get("assignee")
@@ -957,8 +979,8 @@ class MatrixBackend(StreamingBackend):
             "assignee_name": self._name(self._user_id),
             "assigned_at": _now_ms(),
         }
-        conversation = await self._write_conversation(conversation_id, content)
-        await self._join(conversation_id)
+        conversation = await self._write_conversation(room, content)
+        await self._join(room)
         return conversation
 
     async def _join(self, room_id: str) -> None:
@@ -972,11 +994,12 @@ class MatrixBackend(StreamingBackend):
         self._joined.discard(room_id)
 
     async def transfer(self, conversation_id: str, request: m.TransferRequest) -> m.Conversation:
+        room = room_of(conversation_id)
         if bool(request.agent_id) == bool(request.department_id):
             raise BackendError(
                 "Transfer to one agent or one department.", code="bad_request", status=400
             )
-        current = await self._fresh_conversation(conversation_id)
+        current = await self._fresh_conversation(room)
         if request.agent_id:
             content = {
                 **current,
@@ -994,42 +1017,41 @@ class MatrixBackend(StreamingBackend):
                 "assignee_name": None,
                 "queued_at": _now_ms(),
             }
-        conversation = await self._write_conversation(conversation_id, content)
+        conversation = await self._write_conversation(room, content)
         if request.agent_id and request.agent_id != self._user_id:
             try:
                 await self._api.post_json(
-                    CLIENT + f"/rooms/{seg(conversation_id)}/invite", {"user_id": request.agent_id}
+                    CLIENT + f"/rooms/{seg(room)}/invite", {"user_id": request.agent_id}
                 )
             except AuthError as exc:  # already a member: the state change is what counts
                 log.info("invite of %s: %s", request.agent_id, exc)
         if request.agent_id != self._user_id:
-            await self._leave(conversation_id)
+            await self._leave(room)
         return conversation
 
     async def close(self, conversation_id: str, request: m.CloseRequest) -> m.Conversation:
-        current = await self._fresh_conversation(conversation_id)
+        room = room_of(conversation_id)
+        current = await self._fresh_conversation(room)
         content = {**current, "state": "closed", "closed_at": _now_ms()}
-        conversation = await self._write_conversation(conversation_id, content)
-        await self._leave(conversation_id)
+        conversation = await self._write_conversation(room, content)
+        await self._leave(room)
         return conversation
 
     async def set_typing(self, conversation_id: str, typing: bool) -> None:
-        if conversation_id not in self._joined:
+        room = room_of(conversation_id)
+        if room not in self._joined:
             return
         body: dict[str, Any] = {"typing": typing}
         if typing:
             body["timeout"] = 30000
-        await self._api.put_json(
-            CLIENT + f"/rooms/{seg(conversation_id)}/typing/{seg(self._user_id)}", body
-        )
+        await self._api.put_json(CLIENT + f"/rooms/{seg(room)}/typing/{seg(self._user_id)}", body)
 
     async def mark_read(self, conversation_id: str) -> None:
-        event_id = self._last_event.get(conversation_id)
-        if not event_id or conversation_id not in self._joined:
+        room = room_of(conversation_id)
+        event_id = self._last_event.get(room)
+        if not event_id or room not in self._joined:
             return
-        await self._api.post_json(
-            CLIENT + f"/rooms/{seg(conversation_id)}/receipt/m.read/{seg(event_id)}", {}
-        )
+        await self._api.post_json(CLIENT + f"/rooms/{seg(room)}/receipt/m.read/{seg(event_id)}", {})
 
     async def send_message(self, conversation_id: str, message: m.SendMessage) -> m.Message:
         if message.internal:
@@ -1053,6 +1075,7 @@ class MatrixBackend(StreamingBackend):
             raise BackendError(str(exc), code="queued") from exc
 
     async def _send_once(self, conversation_id: str, message: m.SendMessage) -> m.Message:
+        room = room_of(conversation_id)
         """One attempt: ``PUT /send/m.room.message/{client_id}`` (idempotent per device)."""
         attachments: list[m.Attachment] = []
         for index, mxc in enumerate(message.attachment_ids):
@@ -1064,7 +1087,7 @@ class MatrixBackend(StreamingBackend):
             }
             await self._api.put_json(
                 CLIENT
-                + f"/rooms/{seg(conversation_id)}/send/m.room.message/"
+                + f"/rooms/{seg(room)}/send/m.room.message/"
                 + seg(f"{message.client_id}.{index}"),
                 content,
             )
@@ -1074,14 +1097,14 @@ class MatrixBackend(StreamingBackend):
             CLIENT_ID_KEY: message.client_id,
         }
         data = await self._api.put_json(
-            CLIENT + f"/rooms/{seg(conversation_id)}/send/m.room.message/{seg(message.client_id)}",
+            CLIENT + f"/rooms/{seg(room)}/send/m.room.message/{seg(message.client_id)}",
             body,
         )
         event_id = str(data.get("event_id", ""))
-        self._last_event[conversation_id] = event_id
+        self._last_event[room] = event_id
         return m.Message(
             id=event_id,
-            conversation_id=conversation_id,
+            conversation_id=conversation_id_for(room),
             author_kind="agent",
             author_id=self._user_id,
             author_name=self._name(self._user_id),
