@@ -228,3 +228,35 @@ async def test_attachment_round_trip(team: Team) -> None:
     assert [a.url for a in files] == [uploaded.id]
     with pytest.raises(BackendError):
         await backend.send_message(room, m.SendMessage(client_id="n-1", body="x", internal=True))
+
+
+async def test_cli_login_stores_only_the_access_token_and_the_console_uses_it(
+    team: Team, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """``agent-console login mx --stdin`` (user, password) → token in the keyring → console."""
+    import io
+
+    import keyring
+
+    from console.cli import build_parser, cmd_login, prepare_console
+    from tests.foundation.test_credentials import MemoryKeyring
+
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    ana = team.agents[0]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'default_profile = "mx"\n[profiles.mx]\nurl = "{team.server.url}"\nbackend = "matrix"\n'
+        f'team_room = "{team.team_room}"\ndesk_user = "{team.desk.user_id}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{ana.user_id}\n{ana.password}\n"))
+    args = build_parser().parse_args(["--config", str(config), "login", "mx", "--stdin"])
+    assert await asyncio.to_thread(cmd_login, args) == 0
+    stored = keyring.get_password("agent-console", team.server.url)
+    assert stored and stored.startswith("syt_") and ana.password not in str(ring.__dict__)
+    app = prepare_console(build_parser().parse_args(["--config", str(config)]), interactive=False)
+    backend = app.backend
+    assert isinstance(backend, MatrixBackend)
+    team.backends.append(backend)
+    assert (await backend.connect()).id == ana.user_id
