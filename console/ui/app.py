@@ -322,7 +322,14 @@ class AgentConsoleApp(App[None]):
             return True
 
     def _event_applied(self, event: m.Event, data: Any) -> None:
-        """Toasts, bell and trigger badges for things that need the agent's attention."""
+        """Toasts, bell and trigger badges for things that need the agent's attention.
+
+        A read-only console (supervisor token or ``--readonly``) gets none of them:
+        supervisors watch every queue, and a toast and bell per new chat is noise meant
+        for the agent who takes it (the supervisor screen has its own alerts).
+        """
+        if self.readonly:
+            return
         controller = self.controller
         if isinstance(data, m.Conversation):
             if event.type == "conversation.created" and data.state == "queued":
