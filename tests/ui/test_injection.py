@@ -15,6 +15,7 @@ import unicodedata
 
 from tests.fixtures.reference_server import RefServer
 from tests.ui.conftest import Customer, agent_backend, department, make_app, wait_for
+from tests.ui.terminal_output import foreign_controls, frame_bytes, links_in
 
 HOSTILE_MESSAGES: dict[str, str] = {
     "click action": "[@click=app.quit]press me[/]",
@@ -89,9 +90,11 @@ async def test_hostile_customer_text_runs_nothing_and_renders_as_placeholders(
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.3)
         narrow = _screen_text(app)
+        narrow_frame = frame_bytes(app)
         await pilot.resize_terminal(160, 45)
         await pilot.pause(0.3)
         wide = _screen_text(app)
+        wide_frame = frame_bytes(app)
 
         assert app._running and app.return_code is None
         assert [a for a in actions if "quit" in a or "link" in a] == []
@@ -106,6 +109,9 @@ async def test_hostile_customer_text_runs_nothing_and_renders_as_placeholders(
         assert "[@click=app.quit]Eve[/]" in header and _visible_controls(header) == []
         for text in (narrow, wide):
             assert _visible_controls(text) == []
+        for frame in (narrow_frame, wide_frame):  # the bytes a real terminal would get
+            assert "[@click=app.quit]Eve[/]" in frame
+            assert foreign_controls(frame) == [] and links_in(frame) == []
         assert "[@click=app.quit]press me[/]" in wide
         assert "[link=https://evil.example]" in wide
         toasts = [n.message for n in app._notifications]
