@@ -182,7 +182,9 @@ class AgentConsoleApp(App[None]):
         # screen exists that could receive updates and then be replaced.
         self.loading_screen = LoadingScreen()
         self.push_screen(self.loading_screen)
-        self.start_workspace()
+        # Paint first, then connect: the network stack (httpx, websockets, the TLS
+        # context) loads in the worker, after the first frame is on the terminal.
+        self.call_after_refresh(self.start_workspace)
 
     def _register_themes(self) -> None:
         from console.ui.themes import register_themes  # deferred: reads theme files
