@@ -12,6 +12,15 @@ triggers and emoji), spread over 20 conversations.
   (decode + sanitize every field + triggers + reducers + ordered insert).
 * ``store_history_ms_per_page``: ``Store.load_messages`` of 50-message pages,
   oldest page last (each page is inserted before everything loaded).
+* ``wire``: wire → Store against a floor, same frames, same run.  A websockets
+  server in a subprocess sends the ``message.created`` event frames (as the
+  reference server writes them) as fast as it can; this process receives them
+  (``websockets`` asyncio client) and either only ``json.loads`` each frame
+  (``floor_events_per_s``) or runs the console's stream path: the native
+  backend's frame decode + ``msgspec.convert`` to ``Event`` + ``Store.apply``
+  (``ingest_events_per_s``).  ``ratio_to_floor`` = ingest / floor (goal ≥ 0.5),
+  medians of ``--wire-rounds`` alternating rounds; ``ratio_to_floor_cpu`` the
+  same per CPU second of this process (the wall floor is bounded by the sender).
 
 Wall time and CPU time of this process (``*_cpu``) are both reported; the CPU
 figure is steadier on a shared machine.  Run: ``.venv/bin/python bench/core_ingest.py``
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import time
@@ -83,9 +93,105 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+WIRE_SERVER = """
+import asyncio, sys
+from websockets.asyncio.server import serve
+
+frames = open(sys.argv[1], encoding="utf-8").read().splitlines()
+
+async def handler(ws):
+    for frame in frames:
+        await ws.send(frame)
+    await ws.close()
+
+async def main():
+    async with serve(handler, "127.0.0.1", 0, compression=None, max_queue=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        print(port, flush=True)
+        await asyncio.Future()
+
+asyncio.run(main())
+"""
+
+
+async def _receive(port: int, handle: Callable[[str | bytes], Any]) -> tuple[int, float, float]:
+    from websockets.asyncio.client import connect
+
+    count = 0
+    async with connect(
+        f"ws://127.0.0.1:{port}", compression=None, max_size=None, max_queue=None
+    ) as ws:
+        wall, cpu = time.perf_counter(), time.process_time()
+        async for raw in ws:
+            handle(raw)
+            count += 1
+        return count, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def wire(events: list[m.Event], rounds: int) -> dict[str, Any]:
+    """Events/s received over a real websocket: json.loads floor vs the console path."""
+    import asyncio
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+
+    import msgspec
+
+    from console.backends.native import _decode_frame
+
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+        for event in events:
+            fh.write(msgspec.json.encode(event).decode() + "\n")
+        path = fh.name
+    server = subprocess.Popen(
+        [sys.executable, "-c", WIRE_SERVER, path], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        floor: list[float] = []
+        ingest: list[float] = []
+        floor_cpu: list[float] = []
+        ingest_cpu: list[float] = []
+        now = datetime(2026, 1, 2, tzinfo=UTC)
+        for _ in range(rounds):
+            n, wall, cpu = asyncio.run(_receive(port, json.loads))
+            floor.append(n / wall)
+            floor_cpu.append(n / cpu)
+            store = Store(me=m.Me(id="ag", name="Tanaka", role="agent"))
+
+            def apply(raw: str | bytes, store: Store = store) -> None:
+                store.apply(msgspec.convert(_decode_frame(raw), m.Event), now)
+
+            n, wall, cpu = asyncio.run(_receive(port, apply))
+            ingest.append(n / wall)
+            ingest_cpu.append(n / cpu)
+    finally:
+        server.terminate()
+        server.wait()
+        os.unlink(path)
+    f, i = statistics.median(floor), statistics.median(ingest)
+    return {
+        "events": len(events),
+        "rounds": rounds,
+        "floor_events_per_s": round(f),
+        "ingest_events_per_s": round(i),
+        "ratio_to_floor": round(i / f, 3),
+        "floor_events_per_cpu_s": round(statistics.median(floor_cpu)),
+        "ingest_events_per_cpu_s": round(statistics.median(ingest_cpu)),
+        # The floor's wall rate is bounded by the sending process; CPU per event is
+        # what the console spends, and the steadier figure on a busy machine.
+        "ratio_to_floor_cpu": round(
+            statistics.median(ingest_cpu) / statistics.median(floor_cpu), 3
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--wire-rounds", type=int, default=3)
     args = parser.parse_args()
     n = args.messages
     clean = make_messages(n)
@@ -95,7 +201,10 @@ def main() -> None:
         "benchmark": "core_ingest",
         "messages": n,
         "python": platform.python_version(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpus",
+        "loadavg_1min": round(os.getloadavg()[0], 2),
     }
+    detect("warm-up: compile the lexicons outside the timed loop")
 
     for name, msgs in (("clean", clean), ("hostile", hostile)):
         wall, cpu = timed(lambda msgs=msgs: [sanitize_inbound_text(x.body) for x in msgs])
@@ -115,6 +224,7 @@ def main() -> None:
     wall, cpu = timed(lambda: [store.apply(e, now) for e in events])
     results["store_live_us_per_msg"] = round(wall / n * 1e6, 2)
     results["store_live_us_per_msg_cpu"] = round(cpu / n * 1e6, 2)
+    results["wire"] = wire(events, args.wire_rounds)
 
     one_conv = [x for x in clean if x.conversation_id == "c0"]
     pages = [one_conv[i : i + 50] for i in range(0, len(one_conv), 50)]

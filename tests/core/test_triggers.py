@@ -200,3 +200,36 @@ def test_labels_are_translated() -> None:
     assert severity_label(9) == "critical"
     for category in C:
         assert category_label(category) != f"core.trigger.{category.value}"
+
+
+def _case_insensitive_only() -> tuple:
+    """The packaged lexicons with the lowered-text fast path switched off."""
+    import dataclasses
+
+    return tuple(
+        dataclasses.replace(lx, rules=tuple(dataclasses.replace(r, folded=None) for r in lx.rules))
+        for lx in load_lexicons()
+    )
+
+
+@pytest.mark.parametrize(
+    "transform", [str, str.upper, str.title, str.swapcase], ids=["as-is", "upper", "title", "swap"]
+)
+def test_lowered_fast_path_finds_what_ignorecase_finds(transform) -> None:
+    """Rules run case-sensitively on ``text.lower()`` when they can; the spans are the
+    ones the IGNORECASE regexes find on the original text."""
+    slow = _case_insensitive_only()
+    assert any(r.folded is not None for lx in load_lexicons() for r in lx.rules)
+    for sentence in [s for s, _, _ in TRIGGERS] + CALM + ["İstanbul: CANCEL MY ACCOUNT now"]:
+        text = transform(sentence)
+        assert detect(text) == detect(text, slow), text
+
+
+def test_upper_case_pattern_keeps_the_ignorecase_regex() -> None:
+    lexicon = parse_lexicon(
+        "en",
+        'word_boundaries = true\n[[rule]]\ncategory = "anger"\nseverity = 2\n'
+        'patterns = ["\\\\bABC\\\\b"]\n',
+    )
+    assert lexicon.rules[0].folded is None
+    assert detect("so abc today", (lexicon,)).severity == Severity.HIGH
