@@ -390,8 +390,15 @@ class AgentScreen(Screen[None]):
         active = grid.active_id
         if active and (active in dirty or lists):
             self.refresh_sidebar()
-        if active in dirty and controller.store.unread(active) and self._focus_in_pane(active):
-            self._mark_read(active)  # the agent is looking at it: read, not unread
+        if (
+            active in dirty
+            and self.is_current  # not under another screen (help, a dialog): not visible
+            and controller.store.unread(active)
+            and self._focus_in_pane(active)
+        ):
+            # The agent is looking at it: read, not unread (the controller sends at most
+            # one receipt per chat per second).
+            self._mark_read(active)
 
     def _focus_in_pane(self, conversation_id: str) -> bool:
         node: Any = self.focused
@@ -552,7 +559,15 @@ class AgentScreen(Screen[None]):
         def chosen(reply: m.CannedReply) -> None:
             self.insert_canned(target, reply)
 
-        open_canned_palette(self.app, self.canned_replies, chosen, query=query)
+        # Read the query when the palette mounts: keys typed after the ``#``
+        # while it opened are part of it.  Closing removes the ``#word``.
+        open_canned_palette(
+            self.app,
+            self.canned_replies,
+            chosen,
+            query=(lambda: target.canned_query() or query) if composer is not None else query,
+            on_close=target.clear_canned_trigger if composer is not None else None,
+        )
         self.load_canned_replies()  # pick up replies added meanwhile for next time
 
     @on(CannedReplyChosen)

@@ -29,7 +29,7 @@ initial consonants matches syllables by their initials (ㄱㅅ finds 감사).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, cast
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATEGORY_ORDER",
+    "CannedPalette",
     "CannedReplyChosen",
     "CannedReplyProvider",
     "fuzzy_match",
@@ -306,29 +307,114 @@ class CannedReplyProvider(Provider):
                 )
 
 
+class CannedPalette(CommandPalette):
+    """The ad-hoc canned-reply palette: searches its query from the first frame.
+
+    Two races made ``#look`` + Enter pick the first entry (usually Greeting):
+    the query was put in the input after the palette had listed every reply,
+    and Enter selects whatever is highlighted while the search for the new
+    query still runs.  Here the input holds the query before the first search,
+    and Enter waits until the list shows the complete results for what is in
+    the input now.
+    """
+
+    def __init__(
+        self,
+        providers: Sequence[type[Provider]],
+        *,
+        query: str | Callable[[], str] = "",
+        placeholder: str,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(providers=list(providers), placeholder=placeholder, id=id)
+        self._query_source = query
+        self._finished_for: str | None = None
+        """The query whose search ran to the end (its results are listed)."""
+        self._select_pending = False
+
+    def _current_query(self) -> str:
+        try:
+            return self.query_one(CommandInput).value.strip()
+        except Exception:
+            return ""
+
+    def select_when_ready(self) -> None:
+        """Choose the best hit for the current query as soon as its results are listed.
+
+        For an Enter that reached the composer while this palette was opening
+        (``#look`` + Enter typed faster than a frame).
+        """
+        self._select_pending = True
+        if self.is_mounted and self._finished_for == self._current_query():
+            self._select_pending = False
+            self.call_after_refresh(self._select_or_command)
+
+    def _on_mount(self, _: object) -> None:
+        # Runs before CommandPalette._on_mount: the input holds the query
+        # (read now, so keys typed while the palette opened count) and the
+        # search for it replaces the initial empty one.
+        source = self._query_source
+        query = (source() if callable(source) else source)[:_MAX_QUERY]
+        if query:
+            command_input = self.query_one(CommandInput)
+            command_input.value = query
+            command_input.cursor_position = len(query)
+
+    async def _search_for(self, search_value: str) -> AsyncGenerator[DiscoveryHit | Hit, bool]:
+        inner = super()._search_for(search_value)
+        try:
+            hit = await inner.__anext__()
+            while True:
+                aborted = yield hit
+                hit = await inner.asend(aborted)
+        except StopAsyncIteration:
+            pass
+        self._finished_for = search_value
+
+    def _action_command_list(self, action: str) -> None:
+        if action == "select" and self._finished_for != self._current_query():
+            # Results on screen are for an older query: select once they are current.
+            self._select_pending = True
+            return
+        super()._action_command_list(action)
+
+    def _refresh_command_list(self, command_list: Any, commands: Any, clear_current: bool) -> None:
+        super()._refresh_command_list(command_list, commands, clear_current)
+        if self._select_pending and self._finished_for == self._current_query():
+            self._select_pending = False
+            self.call_after_refresh(self._select_or_command)
+
+
 def open_canned_palette(
     app: App[Any],
     replies: Sequence[CannedReply],
     on_select: OnSelect,
     *,
-    query: str = "",
+    query: str | Callable[[], str] = "",
+    on_close: Callable[[], None] | None = None,
 ) -> CommandPalette:
-    """Push an ad-hoc palette of canned replies; ``on_select`` gets the chosen one."""
-    palette = CommandPalette(
-        providers=[CannedReplyProvider.bound(replies, on_select)],
+    """Push an ad-hoc palette of canned replies; ``on_select`` gets the chosen one.
+
+    ``query`` may be a callable, read when the palette mounts (the composer's
+    ``#word`` including keys typed while it opened).  ``on_close`` runs when
+    the palette closes, chosen or not, before ``on_select``.
+    """
+    for screen in app.screen_stack:
+        if isinstance(screen, CannedPalette):
+            # Already open (or opening): a second request is the Enter of a
+            # fast ``#word`` + Enter, so it picks the best hit instead.
+            screen.select_when_ready()
+            return screen
+    palette = CannedPalette(
+        [CannedReplyProvider.bound(replies, on_select)],
+        query=query,
         placeholder=widget_text("widgets.canned.placeholder"),
         id="canned-palette",
     )
-    app.push_screen(palette)
-    if query:
 
-        def prefill() -> None:
-            try:
-                command_input = palette.query_one(CommandInput)
-            except Exception:
-                return
-            command_input.value = query
-            command_input.cursor_position = len(query)
+    def closed(_result: object) -> None:
+        if on_close is not None:
+            on_close()
 
-        palette.call_after_refresh(prefill)
+    app.push_screen(palette, callback=closed)
     return palette

@@ -251,6 +251,17 @@ class Composer(TextArea):
         self.move_cursor(result.end_location)
         self.save_draft()
 
+    def canned_query(self) -> str:
+        """The word after a lone ``/`` or ``#`` trigger (what the palette searches), else ``""``."""
+        stripped = self.text.strip()
+        return stripped[1:] if stripped and _is_canned_trigger(stripped) else ""
+
+    def clear_canned_trigger(self) -> None:
+        """Remove a lone ``/word`` or ``#word`` trigger (the palette closed)."""
+        stripped = self.text.strip()
+        if stripped and _is_canned_trigger(stripped):
+            self.set_reply("")
+
     def select_range(self, start: int, end: int) -> None:
         """Select character offsets ``[start, end)`` of the text (to point at a problem)."""
         self.selection = Selection(self._offset_to_location(start), self._offset_to_location(end))

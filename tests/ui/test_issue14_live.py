@@ -1,0 +1,75 @@
+"""Issue 14 fixes against the real reference server: canned prefix, notes, trigger badge."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import events
+
+from tests.fixtures.reference_server import RefServer
+from tests.ui.conftest import Customer, agent_backend, agent_http, department, make_app, wait_for
+
+_REPLIES = [
+    ("greeting", "/hi", "Greeting", "Hi {customer.first_name}, how can I help?"),
+    ("general", "/look", "Looking into it", "Thanks, I'm looking into it now."),
+    ("general", "/hold", "Still working on it", "Still checking, one moment."),
+    ("farewell", "/bye", "Farewell", "Thanks for chatting with us."),
+]
+
+
+def burst(app: object, *keys: str) -> None:
+    """Queue keys the way a terminal delivers a fast typist: all at once, no waiting."""
+    names = {"#": "number_sign", "/": "slash", "enter": "enter"}
+    for key in keys:
+        character = "\r" if key == "enter" else key
+        app.post_message(events.Key(names.get(key, key), character))  # type: ignore[attr-defined]
+
+
+def _seed_replies(server: RefServer, agent: str) -> None:
+    http = agent_http(server, agent)
+    for category, shortcut, title, body in _REPLIES:
+        r = http.post(
+            "/canned-replies",
+            json={"category": category, "shortcut": shortcut, "title": title, "body": body},
+        )
+        assert r.status_code == 201, r.text
+
+
+async def test_hash_word_enter_inserts_the_matching_reply_every_time(ref_server: RefServer) -> None:
+    """``#look`` + Enter, typed as one burst, inserts "Looking into it" (ten times in a row);
+    Escape leaves no ``#`` behind."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Cory Hale", department=dept)
+    _seed_replies(ref_server, "Cory Hale")
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
+        customer = Customer(ref_server, "Mina Park")
+        await asyncio.to_thread(customer.start, dept, "hello")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(
+            pilot,
+            lambda: screen.grid.panes and len(screen.canned_replies) == len(_REPLIES),
+            what="pane and replies",
+        )
+        composer = screen.grid.panes[0].composer
+        composer.focus()
+        for attempt in range(10):
+            prefix = "#" if attempt % 2 == 0 else "/"
+            burst(app, prefix, *"look", "enter")
+            await wait_for(
+                pilot,
+                lambda: app.screen is screen and composer.text != "",
+                what=f"reply inserted (attempt {attempt})",
+            )
+            assert composer.text == "Thanks, I'm looking into it now.", attempt
+            composer.set_reply("")
+        # Escape: the palette closes and the trigger does not stay in the composer.
+        await pilot.press("#", *"lo")
+        await wait_for(pilot, lambda: app.screen.id == "canned-palette", what="palette")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="palette closed")
+        await wait_for(pilot, lambda: composer.text == "", what="trigger removed")
+        bodies = [m["body"] for m in await asyncio.to_thread(customer.messages)]
+        assert not any("looking into it" in b or "how can I help" in b for b in bodies)
