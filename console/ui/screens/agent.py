@@ -242,6 +242,7 @@ QUEUE_REFRESH_SECONDS = 0.25
 class AgentScreen(Screen[None]):
     """Status bar, pane grid, sidebar (customer + queue), footer."""
 
+    BINDING_SCOPE = "screen"
     BINDINGS = bindings_for("screen")
     COMMANDS = Screen.COMMANDS | {CannedReplyProvider}
 
