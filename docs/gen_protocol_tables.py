@@ -50,11 +50,13 @@ MODEL_GROUPS: list[tuple[str, list[str]]] = [
             "SendMessage",
             "Attachment",
             "TransferRequest",
+            "EscalateRequest",
             "CloseRequest",
             "TypingRequest",
         ],
     ),
     ("Customers", ["Customer", "Activity", "CustomerNote", "NoteCreate", "TagsUpdate"]),
+    ("Follow-ups", ["FollowUp", "FollowUpCreate"]),
     (
         "Canned replies and search",
         ["CannedReply", "CannedReplyCreate", "SearchResults", "SearchHit"],

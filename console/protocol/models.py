@@ -82,6 +82,10 @@ class Agent(_Model, kw_only=True):
     accepting: bool
     department_ids: list[str] = []
     active_count: int = 0
+    # Languages the agent speaks (ISO 639-1, e.g. ["en", "ko"]); routing prefers a match (§6).
+    languages: list[str] = []
+    # A senior agent: a target for escalations.
+    senior: bool = False
 
 
 class Department(_Model, kw_only=True):
@@ -90,6 +94,8 @@ class Department(_Model, kw_only=True):
     # Business hours: "HH:MM-HH:MM" in the department's UTC offset, per weekday (0=Mon).
     open_now: bool = True
     offline_message: str = ""
+    # Marked for escalations: the default target of ``POST /conversations/{id}/escalate``.
+    escalation: bool = False
 
 
 # --------------------------------------------------------------------------- attachments
@@ -165,6 +171,13 @@ class Conversation(_Model, kw_only=True):
     # Who closed it (staff id and name; None for a customer leaving or an open chat).
     closed_by_id: str | None = None
     closed_by_name: str | None = None
+    # The customer's language from the pre-chat answers (``language``), e.g. "ko"; routing
+    # prefers an agent who speaks it.
+    language: str | None = None
+    # Set once the chat was escalated (``POST /conversations/{id}/escalate``).
+    escalated_at: datetime | None = None
+    escalated_by_name: str | None = None
+    escalation_reason: str | None = None
 
 
 class ConversationPage(_Model, kw_only=True):
@@ -177,6 +190,44 @@ class TransferRequest(_Request, kw_only=True):
 
     agent_id: str | None = None
     department_id: str | None = None
+    note: Annotated[str, Meta(max_length=limits.MAX_BODY_CHARS)] = ""
+
+
+class EscalateRequest(_Request, kw_only=True):
+    """Escalate to a senior agent (``agent_id``) or a department (``department_id``); with
+    neither, to the first department marked ``escalation``.  ``reason`` is required."""
+
+    reason: Body
+    agent_id: str | None = None
+    department_id: str | None = None
+
+
+FollowUpChannel = Literal["phone", "email", "chat"]
+FollowUpState = Literal["open", "done"]
+
+
+class FollowUp(_Model, kw_only=True):
+    """A promise to contact the customer later (phone call, e-mail or chat)."""
+
+    id: str
+    conversation_id: str
+    customer_id: str
+    customer_name: str = ""
+    agent_id: str
+    agent_name: str = ""
+    channel: FollowUpChannel
+    due_at: datetime
+    note: str = ""
+    state: FollowUpState = "open"
+    created_at: datetime
+    done_at: datetime | None = None
+
+
+class FollowUpCreate(_Request, kw_only=True):
+    """``POST /conversations/{id}/follow-ups``: the agent promises to follow up."""
+
+    channel: FollowUpChannel
+    due_at: Annotated[datetime, Meta(tz=True)]
     note: Annotated[str, Meta(max_length=limits.MAX_BODY_CHARS)] = ""
 
 
@@ -287,6 +338,9 @@ class AgentStats(_Model, kw_only=True):
     chats_today: int = 0
     avg_response_seconds: float | None = None
     last_reply_at: datetime | None = None
+    # Open follow-ups due within the next 24 hours, and open ones already past due.
+    follow_ups_due: int = 0
+    follow_ups_overdue: int = 0
 
 
 class QueuesView(_Model, kw_only=True):
@@ -360,6 +414,8 @@ EventType = Literal[
     "customer.updated",
     "customer.note_created",
     "queue.updated",
+    "follow_up.created",
+    "follow_up.updated",
 ]
 
 
@@ -438,6 +494,8 @@ EVENT_DATA_TYPES: dict[str, type[Struct]] = {
     "customer.updated": Customer,
     "customer.note_created": CustomerNote,
     "queue.updated": QueueStats,
+    "follow_up.created": FollowUp,
+    "follow_up.updated": FollowUp,
 }
 
 

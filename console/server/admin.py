@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from console.protocol import limits
 from console.server.db import connect, iso, new_id, now_iso, utcnow
@@ -116,6 +116,8 @@ def insert_department(
     hours: Mapping[str, str] | None = None,
     utc_offset_minutes: int = 0,
     prechat_questions: Iterable[Mapping[str, str]] = (),
+    routing_rules: Iterable[Mapping[str, Any]] = (),
+    escalation: bool = False,
 ) -> str:
     """Insert (or update by name) a department; returns its id.
 
@@ -123,22 +125,35 @@ def insert_department(
     department's local time (``utc_offset_minutes``); a missing weekday is closed.
     ``None`` means always open.  ``prechat_questions`` are ``{"key", "question"}``
     pairs the bot asks when the customer did not answer them in the pre-chat form.
+    ``routing_rules`` = ``[{"key": "topic", "equals": ["refund", "환불"]}]``: a chat whose
+    widget named no department comes here when a pre-chat answer matches (docs/protocol.md §6).
+    ``escalation`` marks the default target of escalations.
     """
+    rules = json.dumps([dict(r) for r in routing_rules], ensure_ascii=False)
     existing = conn.execute("SELECT id FROM departments WHERE name = ?", (name,)).fetchone()
     questions = json.dumps([dict(q) for q in prechat_questions], ensure_ascii=False)
     hours_json = None if hours is None else json.dumps(dict(hours))
     if existing:
         conn.execute(
             "UPDATE departments SET offline_message=?, hours=?, utc_offset_minutes=?, "
-            "prechat_questions=? WHERE id=?",
-            (offline_message, hours_json, utc_offset_minutes, questions, existing[0]),
+            "prechat_questions=?, routing_rules=?, escalation=? WHERE id=?",
+            (
+                offline_message,
+                hours_json,
+                utc_offset_minutes,
+                questions,
+                rules,
+                int(escalation),
+                existing[0],
+            ),
         )
         return str(existing[0])
     dept_id = new_id("dept")
     position = conn.execute("SELECT COUNT(*) FROM departments").fetchone()[0]
     conn.execute(
         "INSERT INTO departments (id, name, offline_message, hours, utc_offset_minutes, "
-        "prechat_questions, position, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        "prechat_questions, routing_rules, escalation, position, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?)",
         (
             dept_id,
             name,
@@ -146,6 +161,8 @@ def insert_department(
             hours_json,
             utc_offset_minutes,
             questions,
+            rules,
+            int(escalation),
             position,
             now_iso(),
         ),
@@ -162,6 +179,8 @@ def insert_user(
     capacity: int = limits.DEFAULT_CAPACITY,
     department_ids: Iterable[str] = (),
     status: str = "offline",
+    languages: Iterable[str] | None = None,
+    senior: bool | None = None,
 ) -> str:
     """Insert an agent or supervisor (or return the existing one with that role and name).
 
@@ -176,6 +195,12 @@ def insert_user(
             "INSERT INTO users (id, role, name, email, status, capacity, created_at) VALUES (?,?,?,?,?,?,?)",
             (user_id, role, name, email, status, capacity, now_iso()),
         )
+    if languages is not None:
+        conn.execute(
+            "UPDATE users SET languages = ? WHERE id = ?", (json.dumps(list(languages)), user_id)
+        )
+    if senior is not None:
+        conn.execute("UPDATE users SET senior = ? WHERE id = ?", (int(senior), user_id))
     for dept_id in department_ids:
         conn.execute(
             "INSERT OR IGNORE INTO user_departments (user_id, department_id) VALUES (?, ?)",
@@ -417,6 +442,8 @@ def create_department(
     hours: Mapping[str, str] | None = None,
     utc_offset_minutes: int = 0,
     prechat_questions: Iterable[Mapping[str, str]] = (),
+    routing_rules: Iterable[Mapping[str, Any]] = (),
+    escalation: bool = False,
 ) -> str:
     """Create or update the department ``name``; returns its id (see :func:`insert_department`)."""
     conn = connect(Path(db_path))
@@ -430,6 +457,8 @@ def create_department(
                 hours=hours,
                 utc_offset_minutes=utc_offset_minutes,
                 prechat_questions=prechat_questions,
+                routing_rules=routing_rules,
+                escalation=escalation,
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -447,8 +476,11 @@ def create_agent(
     departments: Iterable[str] = (),
     capacity: int = limits.DEFAULT_CAPACITY,
     email: str = "",
+    languages: Iterable[str] = (),
+    senior: bool = False,
 ) -> tuple[str, str]:
-    """Create an agent in the named departments (by name or id); returns ``(agent_id, token)``."""
+    """Create an agent in the named departments (by name or id); returns ``(agent_id, token)``.
+    ``languages``: ISO 639-1 codes the agent speaks; ``senior``: an escalation target."""
     conn = connect(Path(db_path))
     try:
         _tx(conn)
@@ -464,7 +496,14 @@ def create_agent(
                     raise ValueError(f"Unknown department {dept!r}: create it first.")
                 dept_ids.append(str(row[0]))
             agent_id = insert_user(
-                conn, "agent", name, email=email, capacity=capacity, department_ids=dept_ids
+                conn,
+                "agent",
+                name,
+                email=email,
+                capacity=capacity,
+                department_ids=dept_ids,
+                languages=languages,
+                senior=senior,
             )
             conn.execute("UPDATE users SET capacity = ? WHERE id = ?", (capacity, agent_id))
             token = insert_token(conn, "agent", agent_id, name)

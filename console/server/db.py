@@ -203,6 +203,33 @@ MIGRATIONS: list[str] = [
     ALTER TABLE conversations ADD COLUMN closed_by_id TEXT;
     ALTER TABLE conversations ADD COLUMN closed_by_name TEXT;
     """,
+    # 3: routing by pre-chat answers (department rules, agent languages), escalation, follow-ups
+    """
+    ALTER TABLE departments ADD COLUMN routing_rules TEXT NOT NULL DEFAULT '[]';  -- JSON [{"key","equals":[...]}]
+    ALTER TABLE departments ADD COLUMN escalation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN languages TEXT NOT NULL DEFAULT '[]';  -- JSON ["en", "ko"]
+    ALTER TABLE users ADD COLUMN senior INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN department_explicit INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN language TEXT;
+    ALTER TABLE conversations ADD COLUMN escalated_at TEXT;
+    ALTER TABLE conversations ADD COLUMN escalated_by_name TEXT;
+    ALTER TABLE conversations ADD COLUMN escalation_reason TEXT;
+    CREATE TABLE follow_ups (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        customer_id TEXT NOT NULL REFERENCES customers(id),
+        agent_id TEXT NOT NULL REFERENCES users(id),
+        agent_name TEXT NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('phone', 'email', 'chat')),
+        due_at TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done')),
+        created_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE INDEX follow_ups_agent ON follow_ups(agent_id, state, due_at);
+    CREATE INDEX follow_ups_customer ON follow_ups(customer_id, due_at);
+    """,
 ]
 
 

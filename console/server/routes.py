@@ -30,10 +30,10 @@ from console.protocol import limits
 from console.protocol import models as m
 from console.server import admin
 from console.server.api import AGENT, CUSTOMER, EVERYONE, Ctx, QueryParam, RouteSpec
-from console.server.db import new_id, now_iso
+from console.server.db import iso, new_id, now_iso
 from console.server.errors import ApiError, bad_request, not_found
 from console.server.mail import send_mail_soon
-from console.server.service import CONV_SELECT, encode
+from console.server.service import CONV_SELECT, FOLLOW_UP_SELECT, encode, for_customer
 
 # --------------------------------------------------------------------------- health, me, departments
 
@@ -193,16 +193,39 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
         raise ApiError(
             409, "conversation_closed", "This conversation is closed; it cannot be transferred."
         )
+    _move(
+        ctx,
+        conv,
+        req.agent_id,
+        req.department_id,
+        lambda to: _transfer_text(ctx, conv, to, req.note),
+    )
+    return svc.conversation(conv["id"])
+
+
+def _move(
+    ctx: Ctx,
+    conv: Any,
+    agent_id: str | None,
+    department_id: str | None,
+    note_for: Any,
+    before_assign: Any = None,
+) -> None:
+    """Move ``conv`` to an agent or a department's queue (transfer and escalation).
+
+    ``note_for(target_name)`` is the internal note written by the caller;
+    ``before_assign()`` runs after the note and before routing (escalation marks the chat)."""
+    svc = ctx.svc
     previous = conv["assignee_id"]
-    if req.agent_id is not None:
-        target = svc.user_row(req.agent_id)
+    if agent_id is not None:
+        target = svc.user_row(agent_id)
         if target is None or target["role"] != "agent":
             raise not_found("Agent")
         if target["id"] != previous and svc.active_count(target["id"]) >= int(target["capacity"]):
             raise ApiError(
                 409, "capacity_full", f"{target['name']} has no free capacity; pick another agent."
             )
-        text = _transfer_text(ctx, conv, target["name"], req.note)
+        text = note_for(target["name"])
         svc.insert_message(
             conv["id"],
             author_kind="agent",
@@ -212,13 +235,15 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
             internal=True,
             customer_id=conv["customer_id"],
         )
+        if before_assign is not None:
+            before_assign()
         svc.assign(conv["id"], target["id"])
     else:
-        assert req.department_id is not None
-        dept = svc.department_row(req.department_id)
+        assert department_id is not None
+        dept = svc.department_row(department_id)
         if dept is None:
             raise not_found("Department")
-        text = _transfer_text(ctx, conv, dept["name"], req.note)
+        text = note_for(dept["name"])
         svc.insert_message(
             conv["id"],
             author_kind="agent",
@@ -228,6 +253,8 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
             internal=True,
             customer_id=conv["customer_id"],
         )
+        if before_assign is not None:
+            before_assign()
         svc.update_conversation(
             conv["id"],
             state="queued",
@@ -241,6 +268,53 @@ def transfer_conversation(ctx: Ctx) -> m.Conversation:
         if conv["department_id"] != dept["id"]:
             svc.emit_queue(conv["department_id"])
     svc.drain_queue(skip=(conv["id"], ctx.me.subject_id))
+
+
+def escalate_conversation(ctx: Ctx) -> m.Conversation:
+    """Escalate to a senior agent (``agent_id``) or a department (``department_id``; with
+    neither, the first department marked ``escalation``).  Moves like a transfer, with
+    its transcript, pre-chat answers and customer notes; the ``reason`` is kept as an
+    internal message "Escalated by X to Y: reason" and in ``Conversation.escalation_reason``
+    (with ``escalated_at``, ``escalated_by_name``).  409 ``conversation_closed``;
+    400 when no target is given and no department is marked for escalation."""
+    req: m.EscalateRequest = ctx.body
+    svc = ctx.svc
+    conv = svc.require_conversation(ctx.path("id"))
+    if req.agent_id is not None and req.department_id is not None:
+        raise bad_request("Give at most one of agent_id or department_id.")
+    if conv["state"] == "closed":
+        raise ApiError(
+            409, "conversation_closed", "This conversation is closed; it cannot be escalated."
+        )
+    if not req.reason.strip():
+        raise bad_request("Say why the chat is escalated.")
+    department_id = req.department_id
+    if req.agent_id is None and department_id is None:
+        row = svc.db.one(
+            "SELECT id FROM departments WHERE escalation = 1 ORDER BY position, created_at LIMIT 1"
+        )
+        if row is None:
+            raise bad_request(
+                "No department is marked for escalation; name an agent_id or department_id."
+            )
+        department_id = row["id"]
+
+    def mark() -> None:
+        svc.update_conversation(
+            conv["id"],
+            escalated_at=now_iso(),
+            escalated_by_name=ctx.me.name,
+            escalation_reason=req.reason,
+        )
+
+    _move(
+        ctx,
+        conv,
+        req.agent_id,
+        department_id,
+        lambda to: f"Escalated by {ctx.me.name} to {to}: {req.reason}",
+        before_assign=mark,
+    )
     return svc.conversation(conv["id"])
 
 
@@ -413,6 +487,87 @@ def list_customer_conversations(ctx: Ctx) -> list[m.Conversation]:
         CONV_SELECT + " WHERE c.customer_id = ? ORDER BY c.seq DESC LIMIT 200", (cust["id"],)
     )
     return [ctx.svc.conversation_model(r) for r in rows]
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+
+def create_follow_up(ctx: Ctx) -> tuple[int, m.FollowUp]:
+    """Promise the customer of this conversation a later call, e-mail or chat.  Stored
+    for the calling agent; emits ``follow_up.created`` (staff only).  The client
+    announces the promise to the customer itself (a normal message)."""
+    req: m.FollowUpCreate = ctx.body
+    conv = ctx.svc.require_conversation(ctx.path("id"))
+    try:
+        due_at = iso(req.due_at)
+    except (OverflowError, ValueError):
+        due_at = ""
+    if not "2000" <= due_at[:4] <= "9998":
+        raise bad_request("due_at must be a time between the years 2000 and 9998.")
+    fid = new_id("fu")
+    ctx.svc.db.execute(
+        "INSERT INTO follow_ups (id, conversation_id, customer_id, agent_id, agent_name, "
+        "channel, due_at, note, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            fid,
+            conv["id"],
+            conv["customer_id"],
+            ctx.me.subject_id,
+            ctx.me.name,
+            req.channel,
+            due_at,
+            req.note,
+            now_iso(),
+        ),
+    )
+    return 201, ctx.svc.emit_follow_up(fid, "follow_up.created")
+
+
+def list_follow_ups(ctx: Ctx) -> list[m.FollowUp]:
+    """Follow-ups by due time (earliest first).  ``assignee`` = ``me`` (default for
+    agents), ``any`` or an agent id; ``state`` = ``open`` (default), ``done`` or ``all``."""
+    assignee = ctx.query("assignee") or ("me" if ctx.me.role == "agent" else "any")
+    state = ctx.query("state") or "open"
+    if state not in ("open", "done", "all"):
+        raise bad_request("state must be open, done or all.")
+    where, params = [], []
+    if assignee == "me":
+        where.append("f.agent_id = ?")
+        params.append(ctx.me.subject_id)
+    elif assignee != "any":
+        where.append("f.agent_id = ?")
+        params.append(assignee)
+    if state != "all":
+        where.append("f.state = ?")
+        params.append(state)
+    sql = FOLLOW_UP_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    rows = ctx.svc.db.all(sql + " ORDER BY f.due_at, f.id LIMIT 500", tuple(params))
+    return [ctx.svc.follow_up_model(r) for r in rows]
+
+
+def list_customer_follow_ups(ctx: Ctx) -> list[m.FollowUp]:
+    """The customer's follow-ups (open and done), earliest due first."""
+    cust = ctx.svc.customer_row(ctx.path("id"))
+    if cust is None:
+        raise not_found("Customer")
+    rows = ctx.svc.db.all(
+        FOLLOW_UP_SELECT + " WHERE f.customer_id = ? ORDER BY f.due_at, f.id LIMIT 200",
+        (cust["id"],),
+    )
+    return [ctx.svc.follow_up_model(r) for r in rows]
+
+
+def complete_follow_up(ctx: Ctx) -> m.FollowUp:
+    """Mark a follow-up done (idempotent).  Emits ``follow_up.updated``."""
+    row = ctx.svc.db.one("SELECT * FROM follow_ups WHERE id = ?", (ctx.path("id"),))
+    if row is None:
+        raise not_found("Follow-up")
+    if row["state"] == "done":
+        return ctx.svc.follow_up(row["id"])
+    ctx.svc.db.execute(
+        "UPDATE follow_ups SET state = 'done', done_at = ? WHERE id = ?", (now_iso(), row["id"])
+    )
+    return ctx.svc.emit_follow_up(row["id"])
 
 
 # --------------------------------------------------------------------------- canned replies
@@ -749,7 +904,7 @@ def customer_list(ctx: Ctx) -> list[m.Conversation]:
     rows = ctx.svc.db.all(
         CONV_SELECT + " WHERE c.customer_id = ? ORDER BY c.seq DESC LIMIT 200", (ctx.me.subject_id,)
     )
-    return [ctx.svc.conversation_model(r) for r in rows]
+    return [for_customer(ctx.svc.conversation_model(r)) for r in rows]
 
 
 def customer_messages(ctx: Ctx) -> m.MessagePage:
@@ -808,7 +963,7 @@ def customer_rate(ctx: Ctx) -> m.Conversation:
     conv = _own_conversation(ctx)
     ctx.svc.update_conversation(conv["id"], csat_score=req.score, csat_comment=req.comment)
     ctx.svc.add_activity(ctx.me.subject_id, "csat", f"Rated a chat {req.score}/5")
-    return ctx.svc.emit_conversation(conv["id"])
+    return for_customer(ctx.svc.emit_conversation(conv["id"]))
 
 
 def customer_transcript(ctx: Ctx) -> Response:
@@ -826,7 +981,7 @@ def customer_leave(ctx: Ctx) -> m.Conversation:
     counts as abandoned.  Idempotent on an already closed chat."""
     conv = _own_conversation(ctx)
     if conv["state"] == "closed":
-        return ctx.svc.conversation_model(conv)
+        return for_customer(ctx.svc.conversation_model(conv))
     abandoned = conv["state"] in ("bot", "queued")
     ctx.svc.system_message(conv["id"], f"{ctx.me.name} left the chat.")
     ctx.svc.update_conversation(
@@ -841,7 +996,7 @@ def customer_leave(ctx: Ctx) -> m.Conversation:
         ctx.svc.emit_agent(conv["assignee_id"])
     ctx.svc.emit_queue(conv["department_id"])
     ctx.svc.drain_queue()
-    return model
+    return for_customer(model)
 
 
 # --------------------------------------------------------------------------- route table
@@ -935,6 +1090,47 @@ ROUTES: list[RouteSpec] = [
     ),
     RouteSpec(
         "POST",
+        "/conversations/{id}/escalate",
+        escalate_conversation,
+        "Escalate with a reason",
+        roles=AGENT,
+        body=m.EscalateRequest,
+        response=m.Conversation,
+        errors=(404, 409),
+    ),
+    RouteSpec(
+        "POST",
+        "/conversations/{id}/follow-ups",
+        create_follow_up,
+        "Create a follow-up",
+        roles=AGENT,
+        body=m.FollowUpCreate,
+        response=m.FollowUp,
+        status=201,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "GET",
+        "/follow-ups",
+        list_follow_ups,
+        "Follow-ups",
+        response=list[m.FollowUp],
+        query=(
+            QueryParam("assignee", "`me` (agents' default), `any` or an agent id."),
+            QueryParam("state", "`open` (default), `done` or `all`.", enum=("open", "done", "all")),
+        ),
+    ),
+    RouteSpec(
+        "POST",
+        "/follow-ups/{id}/done",
+        complete_follow_up,
+        "Mark a follow-up done",
+        roles=AGENT,
+        response=m.FollowUp,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "POST",
         "/conversations/{id}/close",
         close_conversation,
         "Close",
@@ -1019,6 +1215,14 @@ ROUTES: list[RouteSpec] = [
         body=m.NoteCreate,
         response=m.CustomerNote,
         status=201,
+        errors=(404,),
+    ),
+    RouteSpec(
+        "GET",
+        "/customers/{id}/follow-ups",
+        list_customer_follow_ups,
+        "The customer's follow-ups",
+        response=list[m.FollowUp],
         errors=(404,),
     ),
     RouteSpec(

@@ -43,6 +43,12 @@ LEFT JOIN users u ON u.id = c.assignee_id
 
 ACTIVE_STATES = ("active",)
 
+FOLLOW_UP_SELECT = """
+SELECT f.*, cu.name AS customer_name
+FROM follow_ups f
+JOIN customers cu ON cu.id = f.customer_id
+"""
+
 
 def _json(row_value: str | None, default: Any) -> Any:
     if not row_value:
@@ -109,6 +115,7 @@ class Service:
             name=row["name"],
             open_now=department_open(row),
             offline_message=row["offline_message"],
+            escalation=bool(row["escalation"]),
         )
 
     def departments(self) -> list[m.Department]:
@@ -157,6 +164,8 @@ class Service:
             accepting=bool(row["accepting"]),
             department_ids=self.user_department_ids(row["id"]),
             active_count=self.active_count(row["id"]),
+            languages=[str(x) for x in _json(row["languages"], [])],
+            senior=bool(row["senior"]),
         )
 
     def me_model(self, role: str, subject_id: str) -> m.Me:
@@ -223,6 +232,36 @@ class Service:
             created_at=datetime.fromisoformat(row["created_at"]),
         )
 
+    # ----------------------------------------------------------------- follow-ups
+
+    def follow_up_model(self, row: sqlite3.Row) -> m.FollowUp:
+        return m.FollowUp(
+            id=row["id"],
+            conversation_id=row["conversation_id"],
+            customer_id=row["customer_id"],
+            customer_name=row["customer_name"],
+            agent_id=row["agent_id"],
+            agent_name=row["agent_name"],
+            channel=row["channel"],
+            due_at=datetime.fromisoformat(row["due_at"]),
+            note=row["note"],
+            state=row["state"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            done_at=parse_time(row["done_at"]),
+        )
+
+    def follow_up(self, follow_up_id: str) -> m.FollowUp:
+        row = self.db.one(FOLLOW_UP_SELECT + " WHERE f.id = ?", (follow_up_id,))
+        if row is None:
+            raise not_found("Follow-up")
+        return self.follow_up_model(row)
+
+    def emit_follow_up(self, follow_up_id: str, kind: str = "follow_up.updated") -> m.FollowUp:
+        """Staff-only event (customers never see follow-ups)."""
+        model = self.follow_up(follow_up_id)
+        self.db.append_event(kind, encode(model))
+        return model
+
     # ----------------------------------------------------------------- conversations
 
     def conversation_row(self, conv_id: str) -> sqlite3.Row | None:
@@ -260,6 +299,10 @@ class Service:
             abandoned=bool(row["abandoned"]),
             closed_by_id=row["closed_by_id"],
             closed_by_name=row["closed_by_name"],
+            language=row["language"],
+            escalated_at=parse_time(row["escalated_at"]),
+            escalated_by_name=row["escalated_by_name"],
+            escalation_reason=row["escalation_reason"],
         )
 
     def conversation(self, conv_id: str) -> m.Conversation:
@@ -268,7 +311,15 @@ class Service:
     def emit_conversation(self, conv_id: str, kind: str = "conversation.updated") -> m.Conversation:
         row = self.require_conversation(conv_id)
         model = self.conversation_model(row)
-        self.db.append_event(kind, encode(model), customer_id=row["customer_id"], public=True)
+        if model.escalated_at is None:
+            self.db.append_event(kind, encode(model), customer_id=row["customer_id"], public=True)
+            return model
+        # Escalation details are staff-only: the customer's copy goes first without them,
+        # then staff get the full model (the later event wins in their store).
+        self.db.append_event(
+            kind, encode(for_customer(model)), customer_id=row["customer_id"], public=True
+        )
+        self.db.append_event(kind, encode(model), customer_id=row["customer_id"], public=False)
         return model
 
     def update_conversation(self, conv_id: str, **fields: Any) -> None:
@@ -542,12 +593,14 @@ class Service:
         conv_id = new_id("conv")
         now = now_iso()
         self.db.execute(
-            "INSERT INTO conversations (id, customer_id, department_id, state, page_url, prechat, "
-            "bot_pending, created_at, queued_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO conversations (id, customer_id, department_id, department_explicit, "
+            "state, page_url, prechat, bot_pending, created_at, queued_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 conv_id,
                 customer_id,
                 dept_row["id"],
+                int(bool(req.department)),
                 "bot" if missing else "queued",
                 req.page_url,
                 json.dumps(prechat, ensure_ascii=False),
@@ -579,8 +632,37 @@ class Service:
                 conv_id, str(missing[0].get("question", missing[0]["key"])), kind="bot"
             )
         else:
-            self.enter_queue(conv_id)
+            self.hand_over(conv_id)
         return self.conversation(conv_id)
+
+    # ----------------------------------------------------------------- routing rules
+
+    def hand_over(self, conv_id: str) -> None:
+        """The bot hands over (or nothing was missing): apply the routing rules, then queue.
+
+        Precedence: an explicit department from the widget stays; otherwise the first
+        department (by position) whose rules match the pre-chat answers; otherwise the
+        default (the department the chat started in).  The ``language`` answer is kept
+        on the conversation so that routing prefers an agent who speaks it.
+        """
+        conv = self.require_conversation(conv_id)
+        prechat = {str(k): str(v) for k, v in _json(conv["prechat"], {}).items()}
+        fields: dict[str, Any] = {"language": normalize_language(prechat.get("language", ""))}
+        if not conv["department_explicit"]:
+            target = self.department_by_rules(prechat)
+            if target is not None and target["id"] != conv["department_id"]:
+                fields["department_id"] = target["id"]
+        self.update_conversation(conv_id, **fields)
+        if "department_id" in fields:
+            self.emit_queue(conv["department_id"])
+        self.enter_queue(conv_id)
+
+    def department_by_rules(self, prechat: dict[str, str]) -> sqlite3.Row | None:
+        for dept in self.db.all("SELECT * FROM departments ORDER BY position, created_at"):
+            for rule in _json(dept["routing_rules"], []):
+                if isinstance(rule, dict) and rule_matches(rule, prechat):
+                    return dept
+        return None
 
     def enter_queue(self, conv_id: str, exclude: str | None = None) -> None:
         row = self.require_conversation(conv_id)
@@ -658,14 +740,16 @@ class Service:
             waiting_since=now,
         )
         self.system_message(conv_id, "Thank you! An agent will be with you shortly.", kind="bot")
-        self.enter_queue(conv_id)
+        self.hand_over(conv_id)
 
     # ----------------------------------------------------------------- routing
 
-    def pick_agent(self, department_id: str, exclude: str | None = None) -> str | None:
+    def pick_agent(
+        self, department_id: str, exclude: str | None = None, language: str | None = None
+    ) -> str | None:
         rows = self.db.all(
             """
-            SELECT u.id, u.capacity,
+            SELECT u.id, u.capacity, u.languages,
                    (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = u.id AND c.state = 'active') AS load,
                    (SELECT COUNT(DISTINCT a.conversation_id) FROM assignments a
                       WHERE a.agent_id = u.id AND a.at >= ?) AS today,
@@ -686,7 +770,8 @@ class Service:
             free = int(r["capacity"]) - int(r["load"])
             if free <= 0:
                 continue
-            key = (-free, int(r["today"]), r["last_at"] or "", r["id"])
+            speaks = bool(language) and language in _json(r["languages"], [])
+            key = (not speaks, -free, int(r["today"]), r["last_at"] or "", r["id"])
             if best is None or key < best:
                 best, best_id = key, r["id"]
         return best_id
@@ -714,7 +799,9 @@ class Service:
         conv = self.require_conversation(conv_id)
         if conv["state"] != "queued":
             return False
-        agent_id = self.pick_agent(conv["department_id"], exclude=exclude)
+        agent_id = self.pick_agent(
+            conv["department_id"], exclude=exclude, language=conv["language"]
+        )
         if agent_id is None:
             return False
         self.assign(conv_id, agent_id)
@@ -786,8 +873,15 @@ class Service:
 
     def agents_view(self) -> m.AgentsView:
         start = today_start()
+        now = utcnow()
+        now_s, soon_s = iso(now), iso(now + timedelta(hours=24))
         items: list[m.AgentStats] = []
         for r in self.db.all("SELECT * FROM users WHERE role = 'agent' ORDER BY name, id"):
+            counts = self.db.one(
+                "SELECT SUM(due_at < ?), SUM(due_at >= ? AND due_at < ?) FROM follow_ups "
+                "WHERE agent_id = ? AND state = 'open'",
+                (now_s, now_s, soon_s, r["id"]),
+            )
             avg = self.db.one(
                 "SELECT AVG(seconds) FROM responses WHERE agent_id = ? AND at >= ?",
                 (r["id"], start),
@@ -805,6 +899,8 @@ class Service:
                     if avg is None or avg[0] is None
                     else round(float(avg[0]), 3),
                     last_reply_at=parse_time(r["last_reply_at"]),
+                    follow_ups_overdue=int(counts[0] or 0) if counts else 0,
+                    follow_ups_due=int(counts[1] or 0) if counts else 0,
                 )
             )
         return m.AgentsView(items=items)
@@ -831,6 +927,49 @@ class Service:
             ):
                 lines.append(f"        (attachment: {a['filename']})")
         return f"Your chat transcript ({conv['department_name']})", "\n".join(lines) + "\n"
+
+
+def for_customer(model: m.Conversation) -> m.Conversation:
+    """The conversation as its customer may see it: no escalation details."""
+    if model.escalated_at is None:
+        return model
+    return msgspec.structs.replace(
+        model, escalated_at=None, escalated_by_name=None, escalation_reason=None
+    )
+
+
+LANGUAGE_ALIASES = {
+    "korean": "ko",
+    "한국어": "ko",
+    "japanese": "ja",
+    "日本語": "ja",
+    "english": "en",
+}
+
+
+def normalize_language(value: str) -> str | None:
+    """A pre-chat language answer as an ISO 639-1 code: ``ko-KR`` → ``ko``, ``Korean`` → ``ko``."""
+    text = value.strip().lower()
+    if not text:
+        return None
+    if text in LANGUAGE_ALIASES:
+        return LANGUAGE_ALIASES[text]
+    code = text.replace("_", "-").split("-")[0]
+    return code if 2 <= len(code) <= 3 and code.isascii() and code.isalpha() else None
+
+
+def rule_matches(rule: dict[str, Any], prechat: dict[str, str]) -> bool:
+    """``{"key": "topic", "equals": ["refund", "환불"]}``: the answer equals one of the values
+    (case-insensitive, trimmed; ``language`` answers are normalized first)."""
+    key = str(rule.get("key", ""))
+    values = rule.get("equals", [])
+    if isinstance(values, str):
+        values = [values]
+    answer = prechat.get(key, "")
+    if key == "language":
+        answer = normalize_language(answer) or answer
+    answer = answer.strip().casefold()
+    return bool(answer) and any(answer == str(v).strip().casefold() for v in values)
 
 
 def utc_from(value: str) -> datetime:
