@@ -326,7 +326,8 @@ def reduce_live_message(
     * customer message: starts "waiting since" if nobody was waiting, records
       its trigger severity among the recent ones, counts as unread;
     * visible agent message: the customer no longer waits; the first one sets
-      the first-response time;
+      the first-response time; the triggers before it are answered, so the
+      recent severities start again (the pane's badge clears);
     * messages written by ``me_id`` never count as unread; internal notes by
       others and bot/system messages do.
     """
@@ -341,6 +342,7 @@ def reduce_live_message(
         recent = (*recent, int(stored.triggers.severity))[-RECENT_CUSTOMER_MESSAGES:]
     elif msg.author_kind == "agent" and not msg.internal:
         waiting_since = None
+        recent = ()
         if first_response_at is None:
             first_response_at = msg.created_at
     mine = me_id is not None and msg.author_id == me_id

@@ -230,8 +230,12 @@ class Transcript:
         return stored
 
     def recent_customer_severities(self, count: int) -> tuple[int, ...]:
+        """Trigger severities of the last ``count`` customer messages since the last visible
+        agent reply (an answered trigger no longer counts)."""
         found: list[int] = []
         for stored in reversed(self._items):
+            if stored.message.author_kind == "agent" and not stored.message.internal:
+                break
             if stored.is_customer:
                 found.append(int(stored.triggers.severity))
                 if len(found) >= count:

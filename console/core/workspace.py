@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 MAX_REFRESH_PER_SECOND = 30
 STREAM_SUBSCRIBE_WAIT = 5.0
 """Seconds to wait for the event stream before loading state over REST anyway."""
+READ_RECEIPT_INTERVAL = 1.0
+"""At most one read receipt (``POST /read``) per conversation per this many seconds."""
 
 Clock = Callable[[], datetime]
 
@@ -146,6 +148,10 @@ class WorkspaceController:
         self._events: AsyncIterator[m.Event] | None = None
         self._gone: set[str] = set()
         self._listeners: list[Callable[[m.Event, Any], None]] = []
+        self.read_interval = READ_RECEIPT_INTERVAL
+        self._read_sent: dict[str, float] = {}  # conversation -> monotonic time of the last POST
+        self._read_later: dict[str, asyncio.TimerHandle] = {}
+        self._read_tasks: set[asyncio.Task[None]] = set()
         backend.on_connection_change(self._connection_changed)
 
     # ------------------------------------------------------------------ queries
@@ -399,10 +405,34 @@ class WorkspaceController:
             log.info("typing not sent: %s", error)
 
     async def mark_read(self, conversation_id: str) -> None:
+        """Read locally at once; tell the server at most once per ``read_interval``.
+
+        A chat the agent watches while the customer types gets a message every
+        second or so: the receipt inside the interval is sent once, when the
+        interval ends (the server ends up with the last read state).
+        """
         change = self.store.mark_read(conversation_id)
         if not change:
             return
         self._absorb(change)
+        last = self._read_sent.get(conversation_id)
+        now = time.monotonic()
+        if last is not None and now - last < self.read_interval:
+            if conversation_id not in self._read_later:
+                self._read_later[conversation_id] = asyncio.get_running_loop().call_later(
+                    self.read_interval - (now - last), self._read_due, conversation_id
+                )
+            return
+        await self._post_read(conversation_id)
+
+    def _read_due(self, conversation_id: str) -> None:
+        self._read_later.pop(conversation_id, None)
+        task = asyncio.get_running_loop().create_task(self._post_read(conversation_id))
+        self._read_tasks.add(task)
+        task.add_done_callback(self._read_tasks.discard)
+
+    async def _post_read(self, conversation_id: str) -> None:
+        self._read_sent[conversation_id] = time.monotonic()
         try:
             await self.backend.mark_read(conversation_id)
         except BackendError as error:

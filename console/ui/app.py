@@ -15,16 +15,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
 from textual.actions import ActionParseResult
 from textual.app import App
-from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.timer import Timer
@@ -43,14 +39,12 @@ from console.core.triggers import category_label
 from console.core.workspace import Clock, WorkspaceController, set_language, system_clock, tr
 from console.protocol import models as m
 from console.ui.bindings import (
-    SPECS,
     bindings_for,
-    effective_keys,
     find_collisions,
-    label_for,
     translate_bindings,
     unknown_ids,
 )
+from console.ui.commands import ActionCommands
 from console.ui.screens.agent import AgentScreen, WorkspaceSettings
 from console.ui.screens.help import HelpScreen, active_binding_rows
 from console.ui.screens.loading import LoadingScreen
@@ -61,59 +55,13 @@ ATTENTION_GAP = 2.0
 """Seconds between two new-chat/new-message toasts (and bells)."""
 
 
-# Palette entries that change nothing, offered on read-only screens too.
-READ_ONLY_COMMANDS = frozenset({"quit"})
-
-
-class WorkspaceCommands(Provider):
-    """Every registered action, reachable by name from the command palette."""
-
-    def _commands(self) -> list[tuple[str, str, str]]:
-        """(binding id, title, keys) for every action the current screen can run."""
-        app = self.app
-        keymap: dict[str, str] = getattr(app, "keymap", {})
-        keys_by_id = effective_keys(keymap)
-        rows: list[tuple[str, str, str]] = []
-        # Read-only (supervisor) screens offer only what cannot change anything; they list
-        # their own keys through their own provider.
-        read_only = bool(getattr(app, "readonly", False)) or not isinstance(
-            self.screen, AgentScreen
-        )
-        for spec in SPECS:
-            if spec.id in ("command-palette",) or spec.scope not in ("app", "screen"):
-                continue
-            if read_only and spec.id not in READ_ONLY_COMMANDS:
-                continue
-            keys = ", ".join(
-                app.get_key_display(Binding(k, spec.action)) for k in keys_by_id[spec.id]
-            )
-            rows.append((spec.id, f"{label_for(spec)} ({spec.id})", keys))
-        return rows
-
-    def _run(self, binding_id: str) -> None:
-        spec = next(s for s in SPECS if s.id == binding_id)
-        target = self.app if spec.scope == "app" else self.screen
-        self.app.call_later(target.run_action, spec.action)
-
-    async def discover(self) -> Hits:
-        for binding_id, title, keys in self._commands():
-            yield DiscoveryHit(Content(title), partial(self._run, binding_id), help=keys)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for binding_id, title, keys in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, Content(title), partial(self._run, binding_id), help=keys)
-
-
 class AgentConsoleApp(App[None]):
     """The agent console."""
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "agent-console"
     BINDINGS = bindings_for("app")
-    COMMANDS = App.COMMANDS | {WorkspaceCommands}
+    COMMANDS = App.COMMANDS | {ActionCommands}
     ENABLE_COMMAND_PALETTE = True
 
     survived_errors: ClassVar[list[BaseException]] = []

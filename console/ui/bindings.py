@@ -39,7 +39,12 @@ from textual.keys import _normalize_key_list  # private: the normaliser Textual 
 
 from console.core import i18n
 
-Scope = Literal["app", "screen", "queue", "sidebar", "composer", "loading"]
+Scope = Literal[
+    "app", "screen", "queue", "sidebar", "composer", "loading", "supervisor", "supervisor-help"
+]
+
+SORT_GROUP = Binding.Group("Sort")
+"""The supervisor's F5-F8 share one footer entry ("f5 f6 f7 f8 Sort")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,13 @@ class BindingSpec:
     show: bool = True
     priority: bool = False
     help: str = ""
+    group: Binding.Group | None = None
+    key_display: str | None = None
+    shadows: str = ""
+    """Id of an app binding this one replaces on its screen (same keys, no clash)."""
+    catalog: str = "workspace"
+    """``workspace``: ``workspace.binding[_help].<id>``; ``supervisor``:
+    ``supervisor.footer.<id>`` (label) and ``supervisor.binding.<id>`` (help)."""
 
     def binding(self) -> Binding:
         return Binding(
@@ -64,6 +76,8 @@ class BindingSpec:
             priority=self.priority,
             id=self.id,
             tooltip=self.help,
+            group=self.group,
+            key_display=self.key_display,
         )
 
 
@@ -258,6 +272,26 @@ SPECS: tuple[BindingSpec, ...] = (
         show=False,
         help="Write a note on the focused chat's customer.",
     ),
+    # ---------------------------------------------------------------- composer
+    BindingSpec(
+        "send-reply",
+        "enter",
+        "send",
+        "Send",
+        "composer",
+        priority=True,
+        help="Send the reply.",
+    ),
+    BindingSpec(
+        "insert-newline",
+        "ctrl+j,alt+enter",
+        "insert_newline",
+        "New line",
+        "composer",
+        priority=True,
+        key_display="ctrl+j",
+        help="Insert a line break (ctrl+j or alt+enter).",
+    ),
     # ---------------------------------------------------------------- queue panel
     BindingSpec(
         "accept-selected",
@@ -285,6 +319,44 @@ SPECS: tuple[BindingSpec, ...] = (
         "sidebar",
         help="Open the highlighted past conversation read-only.",
     ),
+    # ---------------------------------------------------------------- supervisor screen
+    # Footer order = this order; at 80 columns the footer cuts off the right end,
+    # so per-view actions and the key list come before the sort keys and refresh.
+    *(
+        BindingSpec(binding_id, keys, action, text, "supervisor", catalog="supervisor", **extra)
+        for binding_id, keys, action, text, extra in (
+            ("show-dashboard", "d", "show_view('dashboard')", "Dashboard", {}),
+            ("show-conversations", "c", "show_view('conversations')", "Conversations", {}),
+            ("show-watch", "v", "show_view('watch')", "Watch", {}),
+            ("watch-conversation", "w", "watch", "Watch chat", {}),
+            ("close-watch", "x", "close_watch", "Close watch", {}),
+            ("next-watch", "n", "next_watch", "Next pane", {"show": False}),
+            ("filter", "slash", "filter", "Filter", {}),
+            ("clear-filter", "escape", "clear_filter", "Clear filter", {"show": False}),
+            # f1 too: the app's f1 would open the agent workspace's key list.
+            (
+                "supervisor-help",
+                "question_mark,f1",
+                "supervisor_help",
+                "Keys",
+                {"shadows": "show-help"},
+            ),
+            ("sort-by-wait", "f5", "sort('wait')", "Sort: wait", {"group": SORT_GROUP}),
+            ("sort-by-department", "f6", "sort('department')", "Sort: dept", {"group": SORT_GROUP}),
+            ("sort-by-agent", "f7", "sort('agent')", "Sort: agent", {"group": SORT_GROUP}),
+            ("sort-by-severity", "f8", "sort('severity')", "Sort: severity", {"group": SORT_GROUP}),
+            ("refresh", "r", "refresh", "Refresh", {}),
+        )
+    ),
+    BindingSpec(
+        "close-help",
+        "escape,question_mark,f1",
+        "dismiss",
+        "Close",
+        "supervisor-help",
+        catalog="supervisor",
+        shadows="show-help",
+    ),
 )
 
 SPEC_BY_ID: dict[str, BindingSpec] = {spec.id: spec for spec in SPECS}
@@ -295,21 +367,27 @@ def _focus_number(binding_id: str) -> str | None:
     return binding_id[len(prefix) :] if binding_id.startswith(prefix) else None
 
 
-def _translated(area: str, binding_id: str, fallback: str) -> str:
-    number = _focus_number(binding_id)
-    key = f"workspace.{area}.{'focus-chat' if number else binding_id}"
-    text = i18n.t(key, n=number or "")
+def catalog_keys(spec: BindingSpec) -> tuple[str, str]:
+    """The i18n keys of the spec's label and help sentence."""
+    if spec.catalog == "supervisor":
+        return f"supervisor.footer.{spec.id}", f"supervisor.binding.{spec.id}"
+    name = "focus-chat" if _focus_number(spec.id) else spec.id
+    return f"workspace.binding.{name}", f"workspace.binding_help.{name}"
+
+
+def _translated(key: str, spec: BindingSpec, fallback: str) -> str:
+    text = i18n.t(key, n=_focus_number(spec.id) or "")
     return fallback if text == key else text
 
 
 def label_for(spec: BindingSpec) -> str:
     """Short label (footer, palette) in the active language."""
-    return _translated("binding", spec.id, spec.description)
+    return _translated(catalog_keys(spec)[0], spec, spec.description)
 
 
 def help_for(spec: BindingSpec) -> str:
     """One sentence saying what the binding does, in the active language."""
-    return _translated("binding_help", spec.id, spec.help or spec.description)
+    return _translated(catalog_keys(spec)[1], spec, spec.help or spec.description)
 
 
 def translate_bindings(node: DOMNode) -> None:
@@ -324,15 +402,21 @@ def translate_bindings(node: DOMNode) -> None:
         return
     for key, bindings in bindings_map.key_to_bindings.items():
         bindings_map.key_to_bindings[key] = [
-            _replace(
-                binding,
-                description=label_for(SPEC_BY_ID[binding.id]),
-                tooltip=help_for(SPEC_BY_ID[binding.id]),
-            )
-            if binding.id in SPEC_BY_ID and binding.description
-            else binding
+            _localized(binding) if binding.id in SPEC_BY_ID and binding.description else binding
             for binding in bindings
         ]
+
+
+def _localized(binding: Binding) -> Binding:
+    spec = SPEC_BY_ID[str(binding.id)]
+    group = binding.group
+    if group is not None:
+        # A group's description is what the footer shows for its keys ("sort-group").
+        key = f"{spec.catalog}.footer.{group.description.lower()}-group"
+        text = i18n.t(key)
+        if text != key:
+            group = _replace(group, description=text)
+    return _replace(binding, description=label_for(spec), tooltip=help_for(spec), group=group)
 
 
 def bindings_for(scope: Scope) -> list[BindingType]:
@@ -345,7 +429,20 @@ def bindings_for(scope: Scope) -> list[BindingType]:
 # app/screen bindings are also active, so they collide with those but not
 # with each other.
 _CO_ACTIVE: dict[Scope, frozenset[Scope]] = {
-    "app": frozenset({"app", "screen", "queue", "sidebar", "composer", "loading"}),
+    "app": frozenset(
+        {
+            "app",
+            "screen",
+            "queue",
+            "sidebar",
+            "composer",
+            "loading",
+            "supervisor",
+            "supervisor-help",
+        }
+    ),
+    "supervisor": frozenset({"app", "supervisor"}),
+    "supervisor-help": frozenset({"app", "supervisor-help"}),  # a modal: the screen is inactive
     "loading": frozenset({"app", "loading"}),
     "screen": frozenset({"app", "screen", "queue", "sidebar", "composer"}),
     "queue": frozenset({"app", "screen", "queue"}),
@@ -389,6 +486,7 @@ def find_collisions(
     """Every pair of co-active bindings that share a key once ``keymap`` is applied."""
     specs = [*SPECS, *extra]
     scope_of = {spec.id: spec.scope for spec in specs}
+    shadows = {spec.id: spec.shadows for spec in specs}
     by_key: dict[str, list[str]] = defaultdict(list)
     for binding_id, keys in effective_keys(keymap, specs).items():
         for key in keys:
@@ -397,6 +495,8 @@ def find_collisions(
     for key, ids in by_key.items():
         for i, first in enumerate(ids):
             for second in ids[i + 1 :]:
+                if shadows[first] == second or shadows[second] == first:
+                    continue  # a screen's own binding replacing the app's on purpose
                 if scope_of[second] in _CO_ACTIVE[scope_of[first]]:
                     collisions.append(Collision(key, first, second))
     return collisions

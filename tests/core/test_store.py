@@ -322,6 +322,42 @@ def test_severity_is_recomputed_from_loaded_history() -> None:
     assert entry is not None and entry.severity == 1
 
 
+def test_an_agent_reply_clears_the_severity_and_a_new_trigger_brings_it_back() -> None:
+    """The trigger badge is for unanswered messages: a visible reply clears it, a note does not."""
+    store = fresh()
+    store.apply(event("message.created", msg("m1", 1, body="This is unacceptable")), now=at(1))
+    entry = store.conversation("c1")
+    assert entry is not None and entry.severity == 2
+    store.apply(event("message.created", msg("m2", 2, kind="agent", internal=True)), now=at(2))
+    entry = store.conversation("c1")
+    assert entry is not None and entry.severity == 2  # an internal note is not an answer
+    store.apply(event("message.created", msg("m3", 3, kind="agent", body="Sorry!")), now=at(3))
+    entry = store.conversation("c1")
+    assert entry is not None and entry.severity == 0
+    store.apply(event("message.created", msg("m4", 4, body="ok thanks")), now=at(4))
+    entry = store.conversation("c1")
+    assert entry is not None and entry.severity == 0
+    store.apply(event("message.created", msg("m5", 5, body="Where is it???")), now=at(5))
+    entry = store.conversation("c1")
+    assert entry is not None and entry.severity == 1
+
+
+def test_loaded_history_counts_only_triggers_after_the_last_reply() -> None:
+    store = fresh()
+    store.load_messages(
+        "c1",
+        m.MessagePage(
+            items=[
+                msg("m1", 1, body="짜증나요 진짜"),
+                msg("m2", 2, kind="agent", body="죄송합니다"),
+                msg("m3", 3, body="네"),
+            ]
+        ),
+    )
+    entry = store.conversation("c1")
+    assert entry is not None and entry.severity == 0
+
+
 def test_typing_expires_and_clears_when_the_message_arrives() -> None:
     store = fresh()
     typing = m.TypingEvent(

@@ -85,15 +85,15 @@ async def test_dashboard_tables_fit_without_horizontal_scrolling(lang: str, colu
 
 async def test_command_palette_offers_the_supervisor_keys() -> None:
     """The palette lists the supervisor actions (translated) and runs them on the screen."""
-    from console.ui.screens.supervisor import SupervisorCommands
+    from console.ui.commands import ActionCommands
 
     app = SnapshotApp("dark")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         await pilot.pause()
-        provider = SupervisorCommands(screen)
+        provider = ActionCommands(screen)
         titles = {hit.text: hit async for hit in provider.discover()}
-        wanted = f"{t('supervisor.binding.show-conversations')} (show-conversations)"
+        wanted = f"{t('supervisor.footer.show-conversations')} (show-conversations)"
         assert wanted in titles and "close-help" not in " ".join(map(str, titles))
         hit = titles[wanted]
         hit.command()

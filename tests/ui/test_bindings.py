@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.binding import Binding
+
 from console.ui.bindings import SPECS, effective_keys, find_collisions, unknown_ids
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "keymap.md"
@@ -52,13 +54,14 @@ def test_docs_list_every_binding_id() -> None:
 
 def test_every_binding_has_a_label_and_help_in_every_language() -> None:
     from console.core.i18n import load_catalog
+    from console.ui.bindings import catalog_keys
 
     for lang in ("en", "ko", "ja"):
         catalog = load_catalog(lang)
         for spec in SPECS:
-            key = "focus-chat" if spec.id.startswith("focus-chat-") else spec.id
-            assert f"workspace.binding.{key}" in catalog, (lang, spec.id)
-            assert f"workspace.binding_help.{key}" in catalog, (lang, spec.id)
+            label_key, help_key = catalog_keys(spec)
+            assert label_key in catalog, (lang, spec.id)
+            assert help_key in catalog, (lang, spec.id)
 
 
 def test_labels_follow_the_active_language() -> None:
@@ -74,3 +77,38 @@ def test_labels_follow_the_active_language() -> None:
         assert help_for(SPEC_BY_ID["focus-chat-2"]) == "Focus chat 2."
     finally:
         i18n.set_language(previous)
+
+
+def test_composer_and_supervisor_ids_are_in_the_registry() -> None:
+    from console.ui.screens.supervisor import SupervisorHelpScreen, SupervisorScreen
+    from console.ui.widgets.composer import Composer
+
+    declared = [
+        binding.id
+        for binding in [
+            *Composer.BINDINGS,
+            *SupervisorScreen.BINDINGS,
+            *SupervisorHelpScreen.BINDINGS,
+        ]
+        if isinstance(binding, Binding)
+    ]
+    assert declared and None not in declared
+    assert set(declared) <= {spec.id for spec in SPECS}
+    # A keymap naming them is accepted.
+    assert unknown_ids({"send-reply": "ctrl+s", "sort-by-wait": "f12", "close-help": "q"}) == []
+
+
+def test_clashes_are_checked_across_screens() -> None:
+    # The supervisor's refresh on the app's away key: both active on the supervisor screen.
+    collisions = find_collisions({"refresh": "f2"})
+    assert [(c.key, {c.first, c.second}) for c in collisions] == [
+        ("f2", {"toggle-away", "refresh"})
+    ]
+    # The composer's send key on an agent-screen key.
+    assert [{c.first, c.second} for c in find_collisions({"send-reply": "ctrl+g"})] == [
+        {"most-at-risk", "send-reply"}
+    ]
+    # Supervisor and agent screens are never active together: f5 is free to share.
+    assert not [c for c in find_collisions({}) if c.key == "f5"]
+    # The supervisor's own help replaces the app's on purpose.
+    assert not [c for c in find_collisions({}) if c.key == "question_mark"]

@@ -73,3 +73,30 @@ async def test_hash_word_enter_inserts_the_matching_reply_every_time(ref_server:
         await wait_for(pilot, lambda: composer.text == "", what="trigger removed")
         bodies = [m["body"] for m in await asyncio.to_thread(customer.messages)]
         assert not any("looking into it" in b or "how can I help" in b for b in bodies)
+
+
+async def test_trigger_badge_clears_once_the_agent_answers(ref_server: RefServer) -> None:
+    """An angry message badges the pane; the agent's reply clears it; a refund question
+    in a billing chat does not badge it at all."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Dana Wu", department=dept)
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
+        customer = Customer(ref_server, "Jiwoo Han")
+        await asyncio.to_thread(customer.start, dept, "결제가 두 번 되었어요. 환불 가능할까요?")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.grid.panes, what="a chat pane")
+        pane = screen.grid.panes[0]
+        await wait_for(pilot, lambda: pane.transcript.items(), what="first message")
+        assert "⚑" not in pane.header().plain  # a refund question is not "may cancel"
+        await asyncio.to_thread(customer.say, "This is unacceptable, answer me!!!")
+        await wait_for(pilot, lambda: "⚑" in pane.header().plain, what="trigger badge")
+        pane.composer.focus()
+        await pilot.press(*"Sorry about that, fixing it now", "enter")
+        await wait_for(pilot, lambda: "⚑" not in pane.header().plain, what="badge cleared")
+        entry = app.controller.store.conversation(pane.conversation_id)
+        assert entry is not None and entry.severity == 0
+        await asyncio.to_thread(customer.say, "Still broken???")
+        await wait_for(pilot, lambda: "⚑" in pane.header().plain, what="badge back")

@@ -242,6 +242,7 @@ QUEUE_REFRESH_SECONDS = 0.25
 class AgentScreen(Screen[None]):
     """Status bar, pane grid, sidebar (customer + queue), footer."""
 
+    BINDING_SCOPE = "screen"
     BINDINGS = bindings_for("screen")
     COMMANDS = Screen.COMMANDS | {CannedReplyProvider}
 
@@ -392,7 +393,7 @@ class AgentScreen(Screen[None]):
             self.refresh_sidebar()
         if (
             active in dirty
-            and self.is_current  # not under another screen (help, a dialog): not visible
+            and self.app.screen is self  # not under help or a dialog: the agent reads it
             and controller.store.unread(active)
             and self._focus_in_pane(active)
         ):

@@ -23,6 +23,8 @@ from textual.widgets import DataTable, Static
 from console.core.workspace import tr
 from console.ui.bindings import SPECS, effective_keys, help_for
 
+SUPERVISOR_SCOPES = frozenset({"supervisor", "supervisor-help"})
+
 
 @dataclass(frozen=True, slots=True)
 class BindingRow:
@@ -41,6 +43,8 @@ def active_binding_rows(app: App[Any], keymap: dict[str, str]) -> list[BindingRo
     rows: list[BindingRow] = []
     keys_by_id = effective_keys(keymap)
     for spec in SPECS:
+        if spec.scope in SUPERVISOR_SCOPES:
+            continue  # the supervisor screen's own help lists those
         rows.append(
             BindingRow(
                 spec.id,

@@ -22,22 +22,18 @@ benchmark) it reads ``backend.events()`` itself.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
@@ -47,6 +43,14 @@ from console.core.dashboard import Dashboard, Thresholds
 from console.core.i18n import t
 from console.core.store import Store
 from console.protocol import models as m
+from console.ui.bindings import (
+    SORT_GROUP,
+    SPECS,
+    bindings_for,
+    effective_keys,
+    help_for,
+    translate_bindings,
+)
 from console.ui.widgets.supervisor.panels import AlertsPanel, ReadOnlyBar, TrafficPanel
 from console.ui.widgets.supervisor.tables import AgentTable, ConversationTable, DepartmentTable
 from console.ui.widgets.supervisor.watch import MAX_WATCHED, WatchGrid, WatchPane
@@ -68,42 +72,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def localize_bindings(node: DOMNode, prefix: str = "supervisor.footer") -> None:
-    """Footer labels in the UI language (``<prefix>.<binding id>`` in the catalogs).
-
-    The footer shows ``Binding.description``, fixed when the class is created.
-    Textual keeps each node's bindings in the private ``_bindings`` map (a copy
-    of the class's); replacing descriptions there is the one way to translate
-    them, so that access lives only here (the ko/ja snapshots cover it).
-    Keymaps still apply: Textual copies this map and rebinds by id.
-    """
-    table = node._bindings.key_to_bindings
-    for key, bindings in table.items():
-        table[key] = [_translated(binding, prefix) for binding in bindings]
-
-
-def _translated(binding: Binding, prefix: str) -> Binding:
-    if not binding.id:
-        return binding
-    key = f"{prefix}.{binding.id}"
-    text = t(key)
-    changes: dict[str, Any] = {} if text == key else {"description": text}
-    group = binding.group
-    if group is not None:
-        # A group's description is what the footer shows for its keys ("sort-group").
-        group_key = f"{prefix}.{group.description.lower()}-group"
-        group_text = t(group_key)
-        if group_text != group_key:
-            changes["group"] = dataclasses.replace(group, description=group_text)
-    return dataclasses.replace(binding, **changes) if changes else binding
-
-
 class SupervisorHelpScreen(ModalScreen[None]):
     """Every supervisor binding: id, current keys, what it does."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,f1", "dismiss", "Close", id="close-help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("supervisor-help")
 
     DEFAULT_CSS = """
     SupervisorHelpScreen { align: center middle; }
@@ -125,7 +97,7 @@ class SupervisorHelpScreen(ModalScreen[None]):
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         super().__init__()
         self.rows = rows
-        localize_bindings(self)
+        translate_bindings(self)
 
     def compose(self) -> ComposeResult:
         # Keys and text first, wrapped to the width (a DataTable cut the text off at 80
@@ -157,79 +129,15 @@ class SupervisorHelpScreen(ModalScreen[None]):
         self.dismiss(result)
 
 
-_ACTION_VIEWS = {
-    "sort": "conversations",
-    "watch": "conversations",
-    "close_watch": "watch",
-    "next_watch": "watch",
-}
-"""Actions that apply in one view: the palette switches there first."""
-
-
-class SupervisorCommands(Provider):
-    """The supervisor keys in the command palette (in the UI language; all read-only)."""
-
-    def _commands(self) -> list[tuple[str, str, str]]:
-        screen = self.screen
-        if not isinstance(screen, SupervisorScreen):
-            return []
-        return [
-            (binding_id, f"{text} ({binding_id})", keys)
-            for binding_id, keys, text in screen.help_rows()
-            if binding_id != "close-help"
-        ]
-
-    def _run(self, binding_id: str) -> None:
-        action = {b.id: b.action for b in supervisor_bindings()}[binding_id]
-        screen = self.screen
-        view = _ACTION_VIEWS.get(action.partition("(")[0])
-        if view is not None and isinstance(screen, SupervisorScreen):
-            screen.view = view  # sort/watch keys act in one view only (check_action)
-        self.app.call_later(screen.run_action, action)
-
-    async def discover(self) -> Hits:
-        for binding_id, title, keys in self._commands():
-            yield DiscoveryHit(Content(title), partial(self._run, binding_id), help=keys)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for binding_id, title, keys in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, Content(title), partial(self._run, binding_id), help=keys)
-
-
 class SupervisorScreen(Screen[None]):
     """Dashboard, conversation table and read-only watch panes for supervisors."""
 
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {SupervisorCommands}
-
-    SORT_GROUP = Binding.Group("Sort")
+    BINDING_SCOPE = "supervisor"
+    SORT_GROUP = SORT_GROUP
     """F5-F8 share one footer entry ("f5 f6 f7 f8 Sort"); the bar names the current order."""
 
-    # Footer order = this order; at 80 columns the footer cuts off the right end,
-    # so per-view actions and the key list come before the sort keys and refresh.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("d", "show_view('dashboard')", "Dashboard", id="show-dashboard"),
-        Binding("c", "show_view('conversations')", "Conversations", id="show-conversations"),
-        Binding("v", "show_view('watch')", "Watch", id="show-watch"),
-        Binding("w", "watch", "Watch chat", id="watch-conversation"),
-        Binding("x", "close_watch", "Close watch", id="close-watch"),
-        Binding("n", "next_watch", "Next pane", id="next-watch", show=False),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
-        # f1 too: the app's f1 would open the agent workspace's key list (accept, close...).
-        Binding("question_mark,f1", "supervisor_help", "Keys", id="supervisor-help"),
-        Binding("f5", "sort('wait')", "Sort: wait", id="sort-by-wait", group=SORT_GROUP),
-        Binding(
-            "f6", "sort('department')", "Sort: dept", id="sort-by-department", group=SORT_GROUP
-        ),
-        Binding("f7", "sort('agent')", "Sort: agent", id="sort-by-agent", group=SORT_GROUP),
-        Binding(
-            "f8", "sort('severity')", "Sort: severity", id="sort-by-severity", group=SORT_GROUP
-        ),
-        Binding("r", "refresh", "Refresh", id="refresh"),
-    ]
+    # The ids, keys and order live in console/ui/bindings.py (scope "supervisor").
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("supervisor")
 
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
@@ -268,7 +176,7 @@ class SupervisorScreen(Screen[None]):
         severity_of: Callable[[str], int] | None = None,
     ) -> None:
         super().__init__(id="supervisor")
-        localize_bindings(self)
+        translate_bindings(self)
         self.backend = backend
         self._owns_store = store is None
         self.store: Store | None = store if store is not None else self._make_store()
@@ -813,22 +721,34 @@ class SupervisorScreen(Screen[None]):
         for pane in self.watch_grid.panes:
             self.load_watch(pane.conversation_id)
 
+    _ACTION_VIEWS: ClassVar[dict[str, str]] = {
+        "sort": "conversations",
+        "watch": "conversations",
+        "close_watch": "watch",
+        "next_watch": "watch",
+    }
+    """Actions that apply in one view: the palette switches there first."""
+
+    def prepare_action(self, action: str) -> None:
+        """Called by the command palette before it runs ``action`` here."""
+        view = self._ACTION_VIEWS.get(action.partition("(")[0])
+        if view is not None:
+            self.view = view  # sort/watch keys act in one view only (check_action)
+
     def action_supervisor_help(self) -> None:
         self.app.push_screen(SupervisorHelpScreen(self.help_rows()))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         """(id, keys as displayed, description) for every supervisor binding."""
+        keys_by_id = effective_keys(getattr(self.app, "keymap", {}))
         rows: list[tuple[str, str, str]] = []
-        for binding in supervisor_bindings():
+        for spec in SPECS:
+            if spec.scope not in ("supervisor", "supervisor-help"):
+                continue
             keys = ", ".join(
-                self.app.get_key_display(Binding(key, binding.action))
-                for key in binding.key.split(",")
+                self.app.get_key_display(Binding(key, spec.action)) for key in keys_by_id[spec.id]
             )
-            binding_id = binding.id or binding.action
-            text = t(f"supervisor.binding.{binding_id}")
-            if text == f"supervisor.binding.{binding_id}":
-                text = binding.description
-            rows.append((binding_id, keys, text))
+            rows.append((spec.id, keys, help_for(spec)))
         return rows
 
     # ------------------------------------------------------------------ feeding helpers
@@ -851,9 +771,4 @@ class SupervisorScreen(Screen[None]):
 
 def supervisor_bindings() -> list[Binding]:
     """Every binding the supervisor screens declare (screen first, then the help modal)."""
-    out: list[Binding] = []
-    for source in (SupervisorScreen.BINDINGS, SupervisorHelpScreen.BINDINGS):
-        for item in source:
-            if isinstance(item, Binding):
-                out.append(item)
-    return out
+    return [spec.binding() for spec in SPECS if spec.scope in ("supervisor", "supervisor-help")]

@@ -54,7 +54,7 @@ import time
 from typing import ClassVar
 
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
@@ -63,6 +63,7 @@ from textual.widgets.text_area import Location, Selection
 
 from console.core.text import graphemes
 from console.protocol.limits import MAX_BODY_CHARS
+from console.ui.bindings import bindings_for, translate_bindings
 from console.ui.safe import neutralize_controls, widget_text
 
 __all__ = ["CANNED_PREFIXES", "Composer"]
@@ -96,25 +97,7 @@ def _is_canned_trigger(stripped: str) -> bool:
 class Composer(TextArea):
     """Multi-line reply input with per-conversation drafts."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter",
-            "send",
-            widget_text("widgets.composer.send"),
-            id="send-reply",
-            priority=True,
-            tooltip="Send the reply.",
-        ),
-        Binding(
-            "ctrl+j,alt+enter",
-            "insert_newline",
-            widget_text("widgets.composer.newline"),
-            id="insert-newline",
-            priority=True,
-            key_display="ctrl+j",
-            tooltip="Insert a line break (ctrl+j or alt+enter).",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("composer")
 
     DEFAULT_CSS = """
     Composer {
@@ -191,6 +174,7 @@ class Composer(TextArea):
             read_only=read_only,
             placeholder=widget_text("widgets.composer.placeholder"),
         )
+        translate_bindings(self)
         self.drafts: dict[str, str] = {} if drafts is None else drafts
         """Unsent text per conversation id; may be shared between composers."""
         self.conversation_id = conversation_id

@@ -290,13 +290,20 @@ class ChatPane(Vertical):
         self.transcript.prepend_items(older, has_older=transcript.has_more_before)
 
     def recent_trigger_labels(self) -> list[str]:
-        """Labels of the trigger categories in the last five customer messages."""
+        """Labels of the trigger categories in the last five customer messages since the
+        agent last answered (an answered trigger clears the badge)."""
         transcript = self.controller.store.transcript(self.conversation_id)
         categories: list[Category] = []
         seen = 0
         for index in range(len(transcript) - 1, -1, -1):
             stored = transcript[index]
-            if stored.message.author_kind != "customer":
+            if (
+                stored.message.author_kind == "agent"
+                and not stored.message.internal
+                and stored.delivery == "sent"
+            ):
+                break
+            if stored.message.author_kind != "customer" or stored.message.internal:
                 continue
             for span in stored.triggers.spans:
                 if span.category not in categories:
