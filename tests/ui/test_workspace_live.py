@@ -342,7 +342,12 @@ async def test_connection_indicator_follows_server_stop_and_recovery(
         assert screen is not None
         await wait_for(pilot, lambda: screen.grid.panes, what="pane")
         pane = screen.grid.panes[0]
-        await wait_for(pilot, lambda: app.focused is pane.composer, what="composer focus")
+        await wait_for(
+            pilot,
+            # grid.panes lists a pane before its children are mounted: query, do not look up.
+            lambda: app.focused is not None and app.focused in pane.query("Composer"),
+            what="composer focus",
+        )
         indicator = screen.status_bar.indicator
         assert indicator.state.phase is ConnectionPhase.CONNECTED
         await asyncio.to_thread(ref_server.stop)
@@ -611,7 +616,12 @@ async def test_a_failed_send_is_retried_with_shift_f8_and_arrives_once(
         assert screen is not None
         await wait_for(pilot, lambda: screen.grid.panes, what="pane")
         pane = screen.grid.panes[0]
-        await wait_for(pilot, lambda: app.focused is pane.composer, what="composer focus")
+        await wait_for(
+            pilot,
+            # grid.panes lists a pane before its children are mounted: query, do not look up.
+            lambda: app.focused is not None and app.focused in pane.query("Composer"),
+            what="composer focus",
+        )
         await asyncio.to_thread(ref_server.stop)
         await pilot.press(*"will this arrive")
         await pilot.press("enter")
