@@ -15,8 +15,9 @@ Request pipeline for every REST route in :data:`console.server.routes.ROUTES`:
    looked at (except routes marked ``read_only_safe``, e.g. a stream ticket); other role mismatches → 403 ``forbidden``.
 5. JSON body decoded into the route's msgspec Struct → 400 ``bad_request`` with
    msgspec's explanation.
-6. The handler runs; mutating handlers inside one database transaction, so an
-   error anywhere leaves nothing half-written.
+6. The handler runs; mutating handlers on the database writer thread inside their
+   own savepoint of a group-committed transaction (``Database.write``), so an
+   error anywhere leaves nothing half-written; reads in one read snapshot.
 """
 
 from __future__ import annotations
@@ -159,14 +160,16 @@ class ServerState:
     def cached_principal(self, token: str) -> Principal | None:
         """:meth:`authenticate` behind a cache of :data:`TOKEN_CACHE_SECONDS` (saves two
         SELECTs and a sha256 per request; costs one ``PRAGMA data_version``).  A commit by
-        another process (the CLI's revoke) empties the cache at once; a revocation or
+        another process (the CLI's revoke) empties the cache at once (when it lands in the
+        instant of one of our own commits: at the writer's next transaction or after the
+        cache time, see ``Database.foreign_generation``); a revocation or
         expiry inside this process bites within the cache time (well under the promised
         second); clear ``token_cache`` to make it bite at once."""
         # Another process (``agent-console token revoke``) committed: forget everything.
-        version = self.db.one("PRAGMA data_version")
-        if version is not None and version[0] != self.token_cache_version:
+        version = self.db.foreign_generation()
+        if version != self.token_cache_version:
             self.token_cache.clear()
-            self.token_cache_version = version[0]
+            self.token_cache_version = version
         now = time.monotonic()
         hit = self.token_cache.get(token)
         if hit is not None and hit[1] > now:
@@ -329,11 +332,11 @@ def endpoint_for(spec: RouteSpec) -> Any:
             )
             if is_async:
                 result = await spec.handler(ctx)
-            elif spec.mutating:
-                with st.db.transaction():
-                    result = spec.handler(ctx)
+            elif spec.mutating:  # on the writer thread, committed with its batch
+                result = await st.db.write(lambda: spec.handler(ctx))
             else:
-                result = spec.handler(ctx)
+                with st.db.snapshot():
+                    result = spec.handler(ctx)
             return _render(spec, result)
         except ApiError as exc:
             return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -555,6 +558,7 @@ def create_app(settings: ServerSettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db.start_writer(asyncio.get_running_loop())
         watcher = asyncio.create_task(watch_tokens())
         try:
             yield
@@ -562,7 +566,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             watcher.cancel()
             with contextlib.suppress(BaseException):
                 await watcher
-            db.close()
+            db.close()  # finishes the queued writes first
 
     app = Starlette(
         routes=routes, exception_handlers={HTTPException: _http_error}, lifespan=lifespan

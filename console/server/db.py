@@ -2,13 +2,18 @@
 
 Why this shape:
 
-* **One connection, one writer.**  The server runs every request's database
-  work synchronously on the event-loop thread inside :meth:`Database.transaction`
-  (``BEGIN IMMEDIATE`` … ``COMMIT``), never awaiting in between.  So writes are
-  serialized without a lock dance, a request either commits everything or
-  nothing, and the event log rows a request appends get their ``seq`` in commit
-  order.  Other processes (the CLI's ``token create``, test fixtures) may open
-  their own connection; WAL plus ``busy_timeout`` lets them interleave.
+* **One writer thread, group commit, readers on their own connection.**  Once the
+  server starts it (:meth:`Database.start_writer`), every mutating request hands its
+  synchronous handler to :meth:`Database.write`; a dedicated thread with its own
+  connection runs the handlers that queued up while the previous commit was in
+  flight in one ``BEGIN IMMEDIATE`` … ``COMMIT`` (at most :data:`MAX_BATCH`), each
+  inside a ``SAVEPOINT`` so a failing request is rolled back alone.  After the
+  commit the events, after-commit callbacks and each request's result go back to
+  the event loop in one call, in commit order.  Reads on the event loop use a
+  second, read-only connection (WAL readers do not block the writer nor it them).
+  Without the writer (tools, tests, startup) :meth:`Database.transaction` runs in
+  the calling thread under the same lock.  Other processes (the CLI's ``token
+  create``) open their own connection; WAL plus ``busy_timeout`` lets them interleave.
 * **Events live in the same transaction as the change they describe**
   (:meth:`Database.append_event`), so ``seq`` is strictly increasing and a
   replay after a restart is exact.  Subscribers are told only after commit.
@@ -17,9 +22,12 @@ Why this shape:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 import os
+import queue
 import secrets
 import sqlite3
 import threading
@@ -27,6 +35,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("console.server.db")
 
 MIGRATIONS: list[str] = [
     # 1: initial schema
@@ -261,12 +271,13 @@ def private_file(path: Path) -> None:
     SQLite creates ``-wal`` and ``-shm`` with the database file's permissions,
     so a 0600 database keeps its WAL and shared-memory files private too.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    # Never open+close an existing database file: closing any descriptor of it drops
+    # every POSIX lock this process holds on it (e.g. a live connection's WAL locks).
     try:
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
     for suffix in ("-wal", "-shm", "-journal"):
         side = path.with_name(path.name + suffix)
         with contextlib.suppress(FileNotFoundError):
@@ -367,8 +378,42 @@ class PendingEvent:
         self.frame = frame(seq, type, at, data)  # built once, sent to every reader
 
 
+MAX_BATCH = 256
+"""Writes committed together at most (group commit)."""
+
+
+class WriteJob:
+    """One request's write, run by the writer thread inside a batch."""
+
+    __slots__ = ("error", "fn", "future", "result")
+
+    def __init__(self, fn: Callable[[], Any], future: asyncio.Future[Any]) -> None:
+        self.fn = fn
+        self.future = future
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def settle(self) -> None:
+        """On the event loop: hand the outcome to the awaiting request."""
+        if self.future.done():  # the request was cancelled (client gone)
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.result)
+
+
 class Database:
-    """The server's single connection plus transaction and event helpers."""
+    """The server's connections plus the writer, transaction and event helpers.
+
+    ``conn`` is the writer's connection.  Before :meth:`start_writer` (and in tools and
+    tests that never start it) everything runs on ``conn`` in the calling thread.
+    After it, :meth:`write` hands a function to the writer thread, which runs the
+    functions that queued up meanwhile in one transaction (group commit), each inside
+    its own ``SAVEPOINT`` so a failing one is rolled back alone; :meth:`one`/
+    :meth:`all`/:meth:`execute` run on ``conn`` in the thread holding the write
+    transaction and on a read-only second connection everywhere else.
+    """
 
     def __init__(
         self, path: Path, *, event_retention: int = 50_000, synchronous: str = "NORMAL"
@@ -380,59 +425,283 @@ class Database:
         # NORMAL (WAL): a commit survives a process crash; FULL: also an OS crash/power cut.
         self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self.event_retention = event_retention
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the write transaction (writer thread or a direct caller)
+        self._owner: int | None = None  # thread id holding it
         self._pending: list[PendingEvent] | None = None
         self._on_commit: list[Callable[[], None]] = []
         self.subscribers: list[Callable[[list[PendingEvent]], None]] = []
+        # Writer thread (start_writer): its queue, the loop results go back to, the readers' conn.
+        self._jobs: queue.SimpleQueue[WriteJob | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reader: sqlite3.Connection | None = None
+        # Commits by other processes (see foreign_generation).
+        self.commits = 0  # our own commits
+        self.foreign_commits = 0  # seen by the writer at BEGIN
+        self._writer_version: int | None = None
+        self._reader_version: int | None = None
+        self._reader_commits = 0
+        self._foreign_seen = 0
+        self.batches = 0  # writer transactions committed (stats for tests/bench)
+        self.batched_writes = 0
 
     def close(self) -> None:
+        self.stop_writer()
         self.conn.close()
+
+    # ----------------------------------------------------------------- writer thread
+
+    def start_writer(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Move writes to a dedicated thread and reads to a read-only connection."""
+        if self._thread is not None:
+            return
+        # Not connect(): its os.open/close of the file would drop this process's POSIX
+        # locks on it, which the writer's connection holds (SQLite's known hazard).
+        reader = sqlite3.connect(
+            str(self.path), isolation_level=None, check_same_thread=False, timeout=10
+        )
+        reader.row_factory = sqlite3.Row
+        reader.execute("PRAGMA busy_timeout=10000")
+        reader.execute("PRAGMA query_only=ON")
+        self._reader = reader
+        self._reader_version = int(reader.execute("PRAGMA data_version").fetchone()[0])
+        self._reader_commits = self.commits
+        self._loop = loop
+        self._thread = threading.Thread(target=self._run_writer, name="db-writer", daemon=True)
+        self._thread.start()
+
+    def stop_writer(self) -> None:
+        """Finish the queued writes and go back to single-connection mode."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._jobs.put(None)
+        thread.join()
+        self._loop = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    async def write(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn()`` in a write transaction and return its result (or raise its error)
+        once that transaction has committed and its events are published."""
+        if self._thread is None or self._loop is None:
+            with self.transaction():
+                return fn()
+        job = WriteJob(fn, self._loop.create_future())
+        self._jobs.put(job)
+        return await job.future
+
+    def _run_writer(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            try:
+                self._run_batch(batch)
+            except BaseException as exc:  # never leave a request waiting forever
+                log.exception("database writer failed")
+                for item in batch:
+                    item.error = item.error or exc
+                if self._loop is not None:
+                    self._loop.call_soon_threadsafe(self._deliver, [], [], batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[WriteJob]) -> None:
+        """One transaction for ``batch``; each job in its own savepoint."""
+        loop = self._loop
+        assert loop is not None
+        live = [j for j in batch if not j.future.cancelled()]
+        done: list[WriteJob] = []
+        with self._lock:
+            self._owner = threading.get_ident()
+            self._pending = []
+            self._on_commit = []
+            try:
+                try:
+                    self._begin()
+                except Exception as exc:
+                    for j in live:
+                        j.error = exc
+                    loop.call_soon_threadsafe(self._deliver, [], [], batch)
+                    return
+                for j in live:
+                    marks = (len(self._pending), len(self._on_commit))
+                    self.conn.execute("SAVEPOINT job")
+                    try:
+                        j.result = j.fn()
+                        self.conn.execute("RELEASE job")
+                        done.append(j)
+                    except Exception as exc:
+                        j.error = exc
+                        del self._pending[marks[0] :]
+                        del self._on_commit[marks[1] :]
+                        if self.conn.in_transaction:
+                            self.conn.execute("ROLLBACK TO job")
+                            self.conn.execute("RELEASE job")
+                        else:  # SQLite rolled the whole transaction back (I/O error, disk full)
+                            for ok in done:
+                                ok.error = RuntimeError("the write was rolled back")
+                            done.clear()
+                            self._pending.clear()
+                            self._on_commit.clear()
+                            self._begin()
+                try:
+                    self.conn.execute("COMMIT")
+                except Exception as exc:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    for ok in done:
+                        ok.error = exc
+                    self._pending.clear()
+                    self._on_commit.clear()
+                else:
+                    self.commits += 1
+                    self.batches += 1
+                    self.batched_writes += len(done)
+                # Scheduled while holding the lock: deliveries run in commit order.
+                loop.call_soon_threadsafe(self._deliver, self._pending, self._on_commit, batch)
+            finally:
+                self._pending = None
+                self._on_commit = []
+                self._owner = None
+
+    def _begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        # Holding the write lock: data_version moved = another process committed meanwhile.
+        version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._writer_version is not None and version != self._writer_version:
+            self.foreign_commits += 1
+        self._writer_version = version
+
+    def _deliver(
+        self,
+        events: list[PendingEvent],
+        callbacks: list[Callable[[], None]],
+        jobs: list[WriteJob],
+    ) -> None:
+        """After a commit: publish its events, run its callbacks, answer its requests."""
+        if events:
+            for subscriber in list(self.subscribers):
+                try:
+                    subscriber(events)
+                except Exception:
+                    log.exception("event subscriber failed")
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
+        for job in jobs:
+            job.settle()
+
+    def foreign_generation(self) -> int:
+        """A number that changes when another process (the CLI's ``token revoke``) has
+        committed to the file.  Commits by the writer are not counted once they are seen
+        alone; a foreign commit seen together with ours is counted when the writer next
+        begins a transaction."""
+        reader = self._reader
+        if reader is None:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        version = int(reader.execute("PRAGMA data_version").fetchone()[0])
+        commits = self.commits
+        if version != self._reader_version:
+            if commits == self._reader_commits:  # nobody here committed: another process did
+                self._foreign_seen += 1
+            self._reader_version = version
+            self._reader_commits = commits
+        return -1 - (self._foreign_seen + self.foreign_commits)
 
     # ----------------------------------------------------------------- queries
 
+    def _conn(self) -> sqlite3.Connection:
+        if self._reader is None or self._owner == threading.get_ident():
+            return self.conn
+        return self._reader
+
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+        row: sqlite3.Row | None = self._conn().execute(sql, params).fetchone()
         return row
 
     def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        return list(self.conn.execute(sql, params).fetchall())
+        return list(self._conn().execute(sql, params).fetchall())
 
     def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, params)
+        return self._conn().execute(sql, params)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """Reads inside see one consistent state (a read transaction on the reader)."""
+        conn = self._conn()
+        if conn is self.conn or conn.in_transaction:
+            yield self
+            return
+        conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            conn.execute("COMMIT")
 
     # ----------------------------------------------------------------- transactions
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Database]:
-        """One atomic unit; events appended inside are published after ``COMMIT``.
+        """One atomic unit in the calling thread; events appended inside are published
+        after ``COMMIT`` (through the event loop, in commit order, once the writer runs).
 
-        Nested use joins the outer transaction.
+        Nested use joins the outer transaction (also inside a :meth:`write` function).
         """
+        if self._owner == threading.get_ident():
+            yield self
+            return
+        direct: tuple[list[PendingEvent], list[Callable[[], None]]] | None = None
         with self._lock:
-            if self._pending is not None:
-                yield self
-                return
+            self._owner = threading.get_ident()
             self._pending = []
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._on_commit = []
             try:
-                yield self
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._begin()
+                try:
+                    yield self
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
+                self.commits += 1
+                if self._loop is not None:
+                    self._loop.call_soon_threadsafe(
+                        self._deliver, self._pending, self._on_commit, []
+                    )
+                else:
+                    direct = (self._pending, self._on_commit)
+            finally:
                 self._pending = None
-                self._on_commit.clear()
-                raise
-            events, self._pending = self._pending, None
-            callbacks, self._on_commit = self._on_commit, []
-        if events:
-            for subscriber in list(self.subscribers):
-                subscriber(events)
-        for callback in callbacks:
-            callback()
+                self._on_commit = []
+                self._owner = None
+        if direct is not None:
+            events, callbacks = direct
+            if events:
+                for subscriber in list(self.subscribers):
+                    subscriber(events)
+            for callback in callbacks:
+                callback()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current transaction has committed (dropped on rollback)."""
-        if self._pending is None:
+        if self._pending is None or self._owner != threading.get_ident():
             callback()
         else:
             self._on_commit.append(callback)
@@ -447,7 +716,7 @@ class Database:
         actor_id: str | None = None,
     ) -> int:
         """Write one event row in the current transaction; returns its ``seq``."""
-        if self._pending is None:
+        if self._pending is None or self._owner != threading.get_ident():
             raise RuntimeError("append_event outside a transaction")
         at = now_iso()
         payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
