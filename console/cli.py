@@ -10,8 +10,7 @@ Subcommands::
     agent-console logout URL       forget the saved token for URL
 
 Each part is imported only when its subcommand runs (``--help`` loads neither
-Textual nor the server).  A part that is not built yet makes the command print
-one line and exit with status 2 instead of a traceback.
+Textual nor the server).
 """
 
 from __future__ import annotations
@@ -29,49 +28,6 @@ if TYPE_CHECKING:
     from console.core.config import Config
 
 EXIT_USAGE = 2
-
-PARTS: dict[str, tuple[str, int]] = {
-    # module -> (what it is, issue that builds it)
-    "console.server.app": ("reference server", 4),
-    "console.server.settings": ("reference server", 4),
-    "console.server.admin": ("reference server", 4),
-    "console.sim": ("customer simulator", 4),
-    "console.sim.background": ("customer simulator", 4),
-    "console.server.seed_data": ("reference server", 4),
-    "console.ui.app": ("agent workspace", 6),
-    "console.backends.native": ("native backend", 5),
-    "console.backends": ("native backend", 5),
-}
-
-
-class NotBuiltError(Exception):
-    """A part of agent-console that does not exist yet in this tree."""
-
-    def __init__(self, module: str, attribute: str | None = None) -> None:
-        part, issue = PARTS.get(module, (module, 0))
-        self.part = part
-        self.issue = issue
-        where = f" (issue {issue})" if issue else ""
-        super().__init__(f"agent-console: the {part} is not built yet{where}.")
-
-
-def load_part(module: str, attribute: str) -> Any:
-    """Import ``module.attribute``; :class:`NotBuiltError` if the module or name is missing.
-
-    Only a missing module *itself* (or a missing attribute) counts as "not
-    built"; an ImportError raised from inside an existing module is a real
-    bug and propagates with its traceback.
-    """
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            raise NotBuiltError(module) from None
-        raise
-    try:
-        return getattr(loaded, attribute)
-    except AttributeError:
-        raise NotBuiltError(module, attribute) from None
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -205,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
     demo.add_argument(
         "--port", type=_port, default=0, help="server port (default 0 = any free port)"
+    )
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help="forget the previous demo (its chats live in the state folder) and start over",
     )
     demo.add_argument("--theme", dest="demo_theme", metavar="NAME", help="theme name")
     demo.add_argument("--lang", dest="demo_lang", type=_lang, metavar="en|ko|ja", help="language")
@@ -367,8 +328,8 @@ def prepare_console(args: argparse.Namespace, *, interactive: bool | None = None
         # Chatwoot presence keeps the user online and eligible for auto-assignment of
         # chats a read-only console cannot answer: never send it from one.
         settings["send_presence"] = False
-    app_class = load_part("console.ui.app", "AgentConsoleApp")
-    load_backend = load_part("console.backends", "load_backend")
+    from console.backends import load_backend
+    from console.ui.app import AgentConsoleApp as app_class
 
     found = credentials.resolve_token(url, cli_token=args.token, config=config)
     token = found.token if found else None
@@ -404,7 +365,8 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def server_settings(args: argparse.Namespace) -> Any:
-    settings_class = load_part("console.server.settings", "ServerSettings")
+    from console.server.settings import ServerSettings as settings_class
+
     db_path: Path = args.db or default_server_db()
     data_dir: Path = args.data_dir or db_path.with_name(db_path.stem + "-data")
     return settings_class(
@@ -463,7 +425,8 @@ def _terminate_like_interrupt() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    serve = load_part("console.server.app", "serve")
+    from console.server.app import serve
+
     settings = server_settings(args)
     _start_logging()
     simulate = args.demo and not args.no_sim
@@ -487,11 +450,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not simulate:
         serve(settings)
         return 0
-    background_simulator = load_part("console.sim.background", "BackgroundSimulator")
+    from console.server.admin import identity_secret as read_identity_secret
+    from console.sim.background import BackgroundSimulator as background_simulator
+
     # Simulated customers sign in like the demo website would: identifier + HMAC.
-    identity_secret = settings.identity_secret or load_part(
-        "console.server.admin", "identity_secret"
-    )(settings.db_path)
+    identity_secret = settings.identity_secret or read_identity_secret(settings.db_path)
     sim = background_simulator(
         _loopback_url(args.host, args.port), seed=args.seed, identity_secret=identity_secret
     )
@@ -521,6 +484,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             config=config,
             theme=args.demo_theme or args.theme,
             lang=args.demo_lang or args.lang,
+            fresh=args.fresh,
         )
     except DemoError as exc:
         fail(str(exc))
@@ -663,9 +627,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "logout":
             return cmd_logout(args)
         return cmd_console(args)
-    except NotBuiltError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 

@@ -4,16 +4,17 @@
 
 1. the reference server (``console.server.app.create_app`` with demo data) on
    a loopback socket, served by uvicorn in a background thread, with its
-   database in a fresh temporary folder (so a seed always gives the same demo);
+   database, attachments and the console's outbox in ``workdir``: the state
+   directory for ``agent-console demo`` (:func:`console.core.paths.demo_dir`,
+   so a restart resumes where it was; ``--fresh`` starts over), a temporary
+   folder removed on exit when none is given (tests);
 2. a token for the person at the keyboard (the first demo agent, or a demo
    supervisor) via ``console.server.admin.create_token``;
 3. the customer simulator (``console.sim.run_simulator``) in a second thread
    with its own event loop, so simulated customers never steal time from the UI.
 
 :func:`run_demo` then opens the console (``console.ui.app.AgentConsoleApp``)
-with that token and tears everything down when it exits.  While a part is
-not built yet the demo still opens a themed placeholder
-(:mod:`console.ui.placeholder`) that says what is missing.
+with that token and tears everything down when it exits.
 
 Nothing here prints while the TUI runs: uvicorn gets ``log_config=None`` so
 its records go to the log file (:mod:`console.core.logging_setup`).
@@ -31,7 +32,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from console.cli import NotBuiltError, load_part
+from console.core import paths
 from console.core.config import Config, load_config
 from console.core.i18n import pick_language, set_language
 from console.core.logging_setup import quiet_terminal_handlers, register_secret, setup_logging
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 DemoRole = Literal["agent", "supervisor"]
 SUPERVISOR_NAME = "Demo Supervisor"
-FALLBACK_AGENT_NAME = "Alex Morgan"
 START_TIMEOUT = 20.0
 
 log = logging.getLogger(__name__)
@@ -49,11 +49,9 @@ log = logging.getLogger(__name__)
 
 def demo_agent_name() -> str:
     """The first seeded demo agent: the person at the console in ``demo --as agent``."""
-    try:
-        agents = load_part("console.server.seed_data", "DEMO_AGENTS")
-        return str(agents[0]["name"])
-    except (NotBuiltError, LookupError, TypeError):
-        return FALLBACK_AGENT_NAME
+    from console.server.seed_data import DEMO_AGENTS
+
+    return str(DEMO_AGENTS[0]["name"])
 
 
 class DemoError(Exception):
@@ -63,8 +61,9 @@ class DemoError(Exception):
 class DemoStack:
     """Reference server + token + simulator, started and stopped together.
 
-    Use as a context manager.  ``problems`` lists parts that could not start
-    (not built yet); ``url`` and ``token`` are None when the server is missing.
+    Use as a context manager.  ``url`` and ``token`` are set once it started.
+    A given ``workdir`` is kept (and reused: the server's demo seed is
+    idempotent); without one a temporary folder is made and removed on stop.
     """
 
     def __init__(
@@ -86,11 +85,14 @@ class DemoStack:
         self.rate = rate
         self.url: str | None = None
         self.token: str | None = None
-        self.problems: list[str] = []
         self.sim_error: BaseException | None = None
         self.identity_secret: str | None = None
         self._own_workdir = workdir is None
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="agent-console-demo-"))
+        self.workdir = (
+            paths.ensure_dir(workdir, private=True)
+            if workdir is not None
+            else Path(tempfile.mkdtemp(prefix="agent-console-demo-"))
+        )
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._sim_thread: threading.Thread | None = None
@@ -110,22 +112,16 @@ class DemoStack:
         self.stop()
 
     def start(self) -> None:
-        try:
-            self._start_server()
-        except NotBuiltError as exc:
-            self.problems.append(str(exc))
-            return
+        self._start_server()
         if self.simulate:
-            try:
-                self._start_simulator()
-            except NotBuiltError as exc:
-                self.problems.append(str(exc))
+            self._start_simulator()
 
     def _start_server(self) -> None:
-        create_app = load_part("console.server.app", "create_app")
-        settings_class = load_part("console.server.settings", "ServerSettings")
-        create_token = load_part("console.server.admin", "create_token")
         import uvicorn  # deferred: only the demo and `serve` need it
+
+        from console.server.admin import create_token, identity_secret
+        from console.server.app import create_app
+        from console.server.settings import ServerSettings
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -138,7 +134,7 @@ class DemoStack:
                 "pick another --port or use --port 0 for any free port."
             ) from None
         port = sock.getsockname()[1]
-        settings = settings_class(
+        settings = ServerSettings(
             host="127.0.0.1",
             port=port,
             db_path=self.workdir / "demo.sqlite3",
@@ -149,7 +145,6 @@ class DemoStack:
         app = create_app(settings)
         name = SUPERVISOR_NAME if self.role == "supervisor" else demo_agent_name()
         self.token = str(create_token(settings.db_path, self.role, name))
-        identity_secret = load_part("console.server.admin", "identity_secret")
         # The simulator signs its customers in like the demo website would (HMAC).
         self.identity_secret = str(identity_secret(settings.db_path))
         register_secret(self.identity_secret)
@@ -177,7 +172,8 @@ class DemoStack:
         log.info("demo server on %s (workdir %s)", self.url, self.workdir)
 
     def _start_simulator(self) -> None:
-        run_simulator = load_part("console.sim", "run_simulator")
+        from console.sim import run_simulator
+
         assert self.url is not None
         url = self.url
         ready = threading.Event()
@@ -210,7 +206,7 @@ class DemoStack:
         ready.wait(START_TIMEOUT)
 
     def stop(self) -> None:
-        """Stop simulator, then server; remove the temporary folder.  Safe to call twice."""
+        """Stop simulator, then server; remove a temporary folder.  Safe to call twice."""
         if self._sim_thread is not None:
             loop, stop = self._sim_loop, self._sim_stop
             if loop is not None and stop is not None and not loop.is_closed():
@@ -240,41 +236,24 @@ class DemoStack:
 def build_demo_app(
     stack: DemoStack, *, config: Config, theme: str | None = None, lang: str | None = None
 ) -> App[Any]:
-    """The console connected to ``stack``, or the placeholder when a part is missing."""
-    problems = list(stack.problems)
-    if stack.url is not None and stack.token is not None:
-        try:
-            app_class = load_part("console.ui.app", "AgentConsoleApp")
-            load_backend = load_part("console.backends", "load_backend")
-        except NotBuiltError as exc:
-            problems.append(str(exc))
-        else:
-            backend = load_backend(
-                "native",
-                base_url=stack.url,
-                token=stack.token,
-                outbox_path=stack.workdir / "outbox",
-            )
-            app: App[Any] = app_class(
-                backend,
-                config=config,
-                readonly=stack.role == "supervisor",
-                theme=theme,
-                lang=lang,
-            )
-            return app
+    """The console connected to ``stack`` (started), with its outbox in the stack's folder."""
+    from console.backends import load_backend
+    from console.ui.app import AgentConsoleApp
 
-    from console.core.i18n import t
-    from console.ui.placeholder import PlaceholderApp
-
-    details = [t("app.role_label", role=t(f"role.{stack.role}"))]
-    if stack.url:
-        details.append(t("app.server_label", url=stack.url))
-    return PlaceholderApp(
-        issue=6,
-        details=details,
-        theme=theme or config.theme,
-        problems=problems,
+    if stack.url is None or stack.token is None:
+        raise DemoError("the demo server is not running.")
+    backend = load_backend(
+        "native",
+        base_url=stack.url,
+        token=stack.token,
+        outbox_path=stack.workdir / "outbox",
+    )
+    return AgentConsoleApp(
+        backend,
+        config=config,
+        readonly=stack.role == "supervisor",
+        theme=theme,
+        lang=lang,
     )
 
 
@@ -286,13 +265,23 @@ def run_demo(
     config: Config | None = None,
     theme: str | None = None,
     lang: str | None = None,
+    fresh: bool = False,
+    workdir: Path | None = None,
 ) -> int:
-    """Run the whole demo in the foreground; returns the exit status."""
+    """Run the whole demo in the foreground; returns the exit status.
+
+    The demo's database lives in ``workdir`` (default :func:`paths.demo_dir`, in
+    the state directory), so quitting and starting again resumes the same
+    chats, queue and outbox; ``fresh`` deletes it first.
+    """
     config = config or load_config()
     log_path = setup_logging()
     language = set_language(pick_language(lang, config.language))
-    log.info("demo as %s, seed %s, log %s", as_role, seed, log_path)
-    with DemoStack(as_role, seed=seed, port=port) as stack:
+    folder = workdir or paths.demo_dir()
+    if fresh:
+        shutil.rmtree(folder, ignore_errors=True)
+    log.info("demo as %s, seed %s, log %s, folder %s", as_role, seed, log_path, folder)
+    with DemoStack(as_role, seed=seed, port=port, workdir=folder) as stack:
         app = build_demo_app(stack, config=config, theme=theme, lang=language)
         quiet_terminal_handlers()
         app.run()

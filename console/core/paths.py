@@ -90,8 +90,8 @@ def outbox_file(server_url: str, token: str) -> Path:
 
 
 def demo_dir() -> Path:
-    """Folder for the demo's reference-server database and attachments."""
-    return data_dir() / "demo"
+    """Folder for the demo's server database, attachments and outbox (kept across runs)."""
+    return state_dir() / "demo"
 
 
 def shipped_themes_dirs() -> list[Path]:

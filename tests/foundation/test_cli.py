@@ -15,7 +15,7 @@ import keyring
 import pytest
 from keyring.backends import null
 
-from console.cli import NotBuiltError, build_parser, load_part, main
+from console.cli import build_parser, main
 from console.core import i18n, paths
 from console.core.credentials import SERVICE, resolve_token
 from tests.foundation.test_credentials import MemoryKeyring
@@ -100,28 +100,10 @@ def test_documented_options_exist() -> None:
         True,
     )
     demo = parser.parse_args(["demo", "--as", "supervisor", "--seed", "7", "--port", "0"])
-    assert (demo.as_role, demo.seed, demo.port) == ("supervisor", 7, 0)
+    assert (demo.as_role, demo.seed, demo.port, demo.fresh) == ("supervisor", 7, 0, False)
+    assert parser.parse_args(["demo", "--fresh"]).fresh is True
     with pytest.raises(SystemExit):
         parser.parse_args(["--lang", "fr"])
-
-
-def test_a_missing_part_prints_one_line_and_exits_2() -> None:
-    code = (
-        "import sys\nsys.modules['console.server.app'] = None  # as if issue 4 had not landed\n"
-        "from console.cli import main\nraise SystemExit(main(['serve', '--port', '1']))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2
-    assert out.stderr.strip() == "agent-console: the reference server is not built yet (issue 4)."
-    assert "Traceback" not in out.stderr
-
-
-def test_load_part_only_calls_a_missing_module_not_built() -> None:
-    with pytest.raises(NotBuiltError, match="not built yet"):
-        load_part("console.no_such_part", "thing")
-    with pytest.raises(NotBuiltError):
-        load_part("console.core.config", "no_such_attribute")
-    assert load_part("console.core.config", "load_config").__name__ == "load_config"
 
 
 def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The demo stack (real server + simulator in threads) and the placeholder app."""
+"""The demo stack (real server + simulator in threads), kept in the state folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 
 from console.core.config import Config
 from console.demo import DemoStack, build_demo_app
-from console.ui.placeholder import PlaceholderApp
 
 
 def get(stack: DemoStack, path: str) -> httpx.Response:
@@ -22,10 +21,7 @@ def get(stack: DemoStack, path: str) -> httpx.Response:
 
 
 def test_demo_stack_serves_seeds_simulates_and_stops() -> None:
-    pytest.importorskip("console.server.app")
-    pytest.importorskip("console.sim")
     with DemoStack("agent", seed=3, speed=40, rate=60) as stack:
-        assert stack.problems == []
         workdir = stack.workdir
         me = get(stack, "/me").json()
         assert me["role"] == "agent" and me["department_ids"]
@@ -41,14 +37,11 @@ def test_demo_stack_serves_seeds_simulates_and_stops() -> None:
 
 
 def test_demo_as_supervisor_gets_a_supervisor_token() -> None:
-    pytest.importorskip("console.server.app")
     with DemoStack("supervisor", simulate=False) as stack:
         assert get(stack, "/me").json()["role"] == "supervisor"
 
 
-async def test_demo_app_is_the_real_console_when_it_is_built() -> None:
-    pytest.importorskip("console.ui.app")
-    pytest.importorskip("console.server.app")
+async def test_demo_app_is_the_real_console() -> None:
     from console.ui.app import AgentConsoleApp
 
     with DemoStack("supervisor", simulate=False) as stack:
@@ -57,42 +50,56 @@ async def test_demo_app_is_the_real_console_when_it_is_built() -> None:
         assert app.readonly is True
 
 
-async def test_demo_falls_back_to_the_placeholder_when_parts_are_missing(tmp_path: Path) -> None:
-    stack = DemoStack(workdir=tmp_path)
-    stack.problems.append("agent-console: the reference server is not built yet (issue 4).")
-    app = build_demo_app(stack, config=Config(theme="high-contrast"))
-    assert isinstance(app, PlaceholderApp)
-    async with app.run_test() as pilot:
-        await pilot.pause()
-        assert app.theme == "high-contrast"
-        text = " ".join(str(w.render()) for w in app.query("Static"))
-        assert "Not built yet" in text and "reference server is not built yet" in text
+def test_demo_restart_resumes_from_the_state_directory() -> None:
+    """`agent-console demo` keeps its database in the state folder: a restart finds it."""
+    from console.core import paths
+
+    folder = paths.demo_dir()
+    assert folder.is_relative_to(paths.state_dir())
+    with DemoStack("agent", simulate=False, workdir=folder) as stack:
+        assert stack.url and stack.token
+        created = httpx.post(
+            f"{stack.url}/api/v1/canned-replies",
+            headers={"Authorization": f"Bearer {stack.token}"},
+            json={"title": "Kept across restarts", "body": "still here"},
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        seeded = len(get(stack, "/canned-replies").json())
+    assert (folder / "demo.sqlite3").exists()  # a given folder is kept
+    assert folder.stat().st_mode & 0o777 == 0o700
+    with DemoStack("agent", simulate=False, workdir=folder) as stack:
+        replies = get(stack, "/canned-replies").json()
+        assert "Kept across restarts" in {r["title"] for r in replies}
+        assert len(replies) == seeded  # the demo seed is not applied twice
 
 
-async def test_placeholder_is_translated_and_cycles_themes() -> None:
-    from console.core.i18n import get_language, set_language
+def test_demo_fresh_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`demo --fresh` removes the kept folder before starting."""
+    from console import demo
+    from console.core import paths
 
-    before = get_language()
-    set_language("ko")
-    try:
-        app = PlaceholderApp(theme="dark", details=["[@click=app.quit]not markup[/]"])
-        async with app.run_test() as pilot:
-            await pilot.pause()
-            text = " ".join(str(w.render()) for w in app.query("Static"))
-            assert "아직 만들어지지 않음" in text
-            assert "[@click=app.quit]not markup[/]" in text
-            await pilot.press("t")
-            assert app.theme == "light"
-            await pilot.press("t")
-            assert app.theme == "high-contrast"
-            await pilot.press("q")
-        assert app.return_code == 0
-    finally:
-        set_language(before)
+    folder = paths.demo_dir()
+    folder.mkdir(parents=True)
+    (folder / "demo.sqlite3").write_bytes(b"old")
+    seen: list[bool] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_stack(*args: object, workdir: Path, **kwargs: object) -> None:
+        seen.append((workdir / "demo.sqlite3").exists())
+        raise Stop
+
+    monkeypatch.setattr(demo, "DemoStack", fake_stack)
+    with pytest.raises(Stop):
+        demo.run_demo(config=Config())
+    with pytest.raises(Stop):
+        demo.run_demo(config=Config(), fresh=True)
+    assert seen == [True, False]
 
 
 def test_demo_on_a_busy_port_is_a_clear_error() -> None:
-    pytest.importorskip("console.server.app")
     import socket
 
     from console.demo import DemoError
