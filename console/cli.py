@@ -355,7 +355,9 @@ def prepare_console(args: argparse.Namespace, *, interactive: bool | None = None
         )
     except ValueError as exc:
         fail(str(exc))
-    return app_class(backend, config=config, readonly=readonly, theme=args.theme, lang=lang)
+    return app_class(
+        backend, config=config, readonly=readonly, theme=args.theme, lang=lang, gc_tuning=True
+    )
 
 
 def cmd_console(args: argparse.Namespace) -> int:

@@ -109,7 +109,8 @@ def test_console_start_path_before_run_does_not_load_network(backend: str) -> No
         "args = build_parser().parse_args(\n"
         "    ['--server', 'http://127.0.0.1:9', '--token', 'tok-startup-test', '--lang', 'en'])\n"
         "app = prepare_console(args, interactive=False)\n"
-        f"assert type(app.backend).__name__.lower().startswith({backend!r}), app.backend\n"
+        "inner = getattr(app.backend, 'inner', app.backend)  # behind the sanitizing boundary\n"
+        f"assert type(inner).__name__.lower().startswith({backend!r}), inner\n"
     )
     modules = loaded_after(code)
     assert f"console.backends.{backend}" in modules
@@ -182,3 +183,23 @@ def test_first_frame_is_painted_before_the_network_stack_loads(tmp_path: Path) -
     lazy = (*NETWORK_AND_SERVER, "console.ui.screens.supervisor", "console.core.dashboard")
     assert present(first, lazy) == []
     assert "httpx" in after  # the worker did connect (and fail) after the first frame
+
+
+def test_console_start_path_freezes_the_startup_heap() -> None:
+    """``agent-console`` asks for GC tuning; ``settle_heap`` (run once after the first role
+    screen is painted) freezes what is alive and raises the thresholds.  In a fresh
+    interpreter: freezing in the test process would keep every test's garbage."""
+    code = (
+        "import gc\n"
+        "from console.cli import build_parser, prepare_console\n"
+        "args = build_parser().parse_args(\n"
+        "    ['--server', 'http://127.0.0.1:9', '--token', 'tok-startup-test', '--lang', 'en'])\n"
+        "app = prepare_console(args, interactive=False)\n"
+        "assert app.gc_tuning is True\n"
+        "from console.ui.app import GC_THRESHOLDS, settle_heap\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "settle_heap()\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+        "assert gc.get_threshold() == GC_THRESHOLDS\n"
+    )
+    loaded_after(code)

@@ -12,6 +12,7 @@ tests can move time; every timer in the workspace reads it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Mapping
@@ -55,6 +56,24 @@ ATTENTION_GAP = 2.0
 """Seconds between two new-chat/new-message toasts (and bells)."""
 
 
+GC_THRESHOLDS = (20_000, 50, 100)
+"""Collection thresholds once the workspace is up (CPython's default: 700, 10, 10)."""
+
+
+def settle_heap() -> None:
+    """Once, after the first role screen is painted: collect, freeze, raise thresholds.
+
+    The startup heap (modules, Textual's DOM, CSS, the first state) lives as long
+    as the app; frozen, no later collection walks it, so a full collection no
+    longer costs ~100 ms every second or so under load (issue 16;
+    ``bench/gc_pauses.py``).  Higher thresholds collect less often; most of the
+    console's per-message garbage is freed by reference counting anyway.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 class AgentConsoleApp(App[None]):
     """The agent console."""
 
@@ -76,6 +95,7 @@ class AgentConsoleApp(App[None]):
         theme: str | None = None,
         lang: str | None = None,
         clock: Clock | None = None,
+        gc_tuning: bool = False,
     ) -> None:
         super().__init__()
         self.config = config
@@ -105,6 +125,7 @@ class AgentConsoleApp(App[None]):
         self.errors: list[BaseException] = []
         self.binding_problems: list[str] = []
         self._last_attention = -1e9
+        self.gc_tuning = gc_tuning
         self.attention_gap = ATTENTION_GAP
         self._suppressed = 0
 
@@ -170,6 +191,8 @@ class AgentConsoleApp(App[None]):
             self.agent_screen = AgentScreen(self.controller, self.settings)
             await self.switch_screen(self.agent_screen)
         self.loading_screen = None
+        if self.gc_tuning:
+            self.call_after_refresh(settle_heap)
         await controller.run_events()
 
     def _first_connect_failed(self, sentence: str, *, retry: bool) -> None:
