@@ -355,6 +355,9 @@ def prepare_console(args: argparse.Namespace, *, interactive: bool | None = None
         )
     except ValueError as exc:
         fail(str(exc))
+    from console.core.boundary import ensure_sanitized
+
+    backend = ensure_sanitized(backend)  # typed and sanitized once, whatever the call
     return app_class(
         backend, config=config, readonly=readonly, theme=args.theme, lang=lang, gc_tuning=True
     )

@@ -238,6 +238,7 @@ def build_demo_app(
 ) -> App[Any]:
     """The console connected to ``stack`` (started), with its outbox in the stack's folder."""
     from console.backends import load_backend
+    from console.core.boundary import ensure_sanitized
     from console.ui.app import AgentConsoleApp
 
     if stack.url is None or stack.token is None:
@@ -248,6 +249,7 @@ def build_demo_app(
         token=stack.token,
         outbox_path=stack.workdir / "outbox",
     )
+    backend = ensure_sanitized(backend)  # typed and sanitized once, whatever the call
     return AgentConsoleApp(
         backend,
         config=config,

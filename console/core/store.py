@@ -45,7 +45,7 @@ Reading::
     store.most_at_risk(now, agent_id=None)        # ConversationEntry | None
     store.at_risk(now, agent_id=None)             # ranked list (severity, then waiting time)
     store.transcript(conv_id)                     # Transcript: len(), [i], .revision, .messages(),
-                                                  #   .oldest_id/.newest_id, .loaded, .stale, .has_more_before
+                                                  #   .oldest_id/.newest_id/.anchor_id, .loaded, .stale, .has_more_before
     store.messages(conv_id)                       # list[StoredMessage]: sent in order, then pending/failed
     store.pending(client_id)                      # StoredMessage | None
     store.typing(conv_id, now)                    # list[TypingState] not yet expired
@@ -78,10 +78,11 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, TypeVar
 
 import msgspec
 
+from console.core.events import TypedEvent
 from console.core.reducers import (
     NO_CHANGE,
     Area,
@@ -123,6 +124,8 @@ TYPING_TTL: Final = timedelta(seconds=8)
 
 _OPEN_STATES: Final = ("bot", "queued", "active")
 
+_S = TypeVar("_S", bound=msgspec.Struct)
+
 
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
@@ -136,6 +139,7 @@ class Transcript:
     """
 
     __slots__ = (
+        "_anchor",
         "_by_id",
         "_items",
         "_keys",
@@ -158,7 +162,10 @@ class Transcript:
         self.loaded = False  # at least one history page arrived
         self.has_more_before = True  # unknown until a page says otherwise
         self.has_more_after = False
-        self.stale = False  # a stream reset may have left a gap: fetch after=newest_id
+        self.stale = False  # a stream reset may have left a gap: fetch after=anchor_id
+        # Newest message known to have no gap before it (stream while not stale,
+        # history and catch-up pages), not a REST confirmation of our own send.
+        self._anchor: tuple[datetime, str] | None = None
 
     def __len__(self) -> int:
         return len(self._items) + len(self._pending)
@@ -195,6 +202,22 @@ class Transcript:
     def newest_id(self) -> str | None:
         """Server id of the newest loaded message (for ``after=`` catch-up)."""
         return self._items[-1].id if self._items else None
+
+    @property
+    def anchor_id(self) -> str | None:
+        """Server id of the newest message with no gap before it (for ``after=`` catch-up).
+
+        A message confirmed over REST (``mark_sent``, an outbox entry delivered on
+        reconnect) or streamed while the transcript is ``stale`` does not move it:
+        messages the stream missed may precede it.  ``None``: nothing contiguous
+        is known yet (page backwards to catch up).
+        """
+        return self._anchor[1] if self._anchor is not None else None
+
+    def advance_anchor(self, message: m.Message) -> None:
+        key = (message.created_at, message.id)
+        if message.id and (self._anchor is None or key > self._anchor):
+            self._anchor = key
 
     def has(self, message_id: str) -> bool:
         return message_id in self._by_id
@@ -258,6 +281,8 @@ class Store:
         self._customers: dict[str, m.Customer] = {}
         self._customer_notes: dict[str, list[m.CustomerNote]] = {}
         self.last_seq = 0
+        # True while applying a TypedEvent: its model was sanitized at the boundary.
+        self._trusted = False
 
     # ================================================================= writing
 
@@ -268,6 +293,16 @@ class Store:
     def apply(self, event: m.Event, now: datetime | None = None) -> Change:
         """Apply one stream event.  Unknown or malformed events change nothing."""
         self.last_seq = max(self.last_seq, event.seq)
+        if isinstance(event, TypedEvent):
+            # Decoded and sanitized once at the backend boundary: no second pass.
+            if event.model is None:
+                log.debug("ignoring %s event seq=%s (unknown or malformed)", event.type, event.seq)
+                return NO_CHANGE
+            self._trusted = True
+            try:
+                return self._apply_data(event.model, now)
+            finally:
+                self._trusted = False
         try:
             data = m.decode_event_data(event)
         except (msgspec.ValidationError, TypeError, ValueError) as exc:
@@ -276,8 +311,12 @@ class Store:
         if data is None:
             log.debug("ignoring unknown event type %r (seq=%s)", event.type, event.seq)
             return NO_CHANGE
+        return self._apply_data(data, now)
+
+    def _apply_data(self, data: object, now: datetime | None) -> Change:
         if isinstance(data, m.Message):
-            return self._ingest_message(data, live=True, now=_now(now))
+            contiguous = not self._transcript(data.conversation_id).stale
+            return self._ingest_message(data, live=True, now=_now(now), contiguous=contiguous)
         if isinstance(data, m.Conversation):
             return self.upsert_conversation(data)
         if isinstance(data, m.TypingEvent):
@@ -298,7 +337,7 @@ class Store:
         return Change.merge(self.apply(event, now) for event in events)
 
     def upsert_conversation(self, conv: m.Conversation) -> Change:
-        conv = sanitize_model(conv)
+        conv = self._clean(conv)
         old = self._entries.get(conv.id)
         old_conv = old.conversation if old else None
         entry = reduce_conversation(old, conv)
@@ -359,7 +398,9 @@ class Store:
         for msg in page.items:
             if msg.conversation_id != conversation_id:
                 msg = msgspec.structs.replace(msg, conversation_id=conversation_id)
-            change = change | self._ingest_message(msg, live=not older, now=None, recompute=False)
+            change = change | self._ingest_message(
+                msg, live=not older, now=None, recompute=False, contiguous=True
+            )
         transcript.loaded = True
         if not older and not page.has_more:
             transcript.stale = False
@@ -377,7 +418,7 @@ class Store:
         return change | Change(areas=frozenset({Area.AGENTS}))
 
     def upsert_agent(self, agent: m.Agent) -> Change:
-        agent = sanitize_model(agent)
+        agent = self._clean(agent)
         self._agents[agent.id] = agent
         areas = {Area.AGENTS}
         if self._me is not None and self._me.id == agent.id:
@@ -390,12 +431,12 @@ class Store:
     def load_queue_stats(self, view: m.QueuesView | Iterable[m.QueueStats]) -> Change:
         items = view.items if isinstance(view, m.QueuesView) else list(view)
         for stats in items:
-            stats = sanitize_model(stats)
+            stats = self._clean(stats)
             self._queue_stats[stats.department_id] = stats
         return Change(areas=frozenset({Area.QUEUE_STATS}))
 
     def load_customer(self, customer: m.Customer) -> Change:
-        customer = sanitize_model(customer)
+        customer = self._clean(customer)
         self._customers[customer.id] = customer
         return Change(areas=frozenset({Area.CUSTOMERS}), customers=frozenset({customer.id}))
 
@@ -640,6 +681,10 @@ class Store:
 
     # ================================================================= internals
 
+    def _clean(self, obj: _S) -> _S:
+        """``obj`` sanitized, unless it came in a TypedEvent (sanitized at the boundary)."""
+        return obj if self._trusted else sanitize_model(obj)
+
     def _transcript(self, conversation_id: str) -> Transcript:
         transcript = self._transcripts.get(conversation_id)
         if transcript is None:
@@ -647,11 +692,19 @@ class Store:
         return transcript
 
     def _ingest_message(
-        self, raw: m.Message, *, live: bool, now: datetime | None, recompute: bool = True
+        self,
+        raw: m.Message,
+        *,
+        live: bool,
+        now: datetime | None,
+        recompute: bool = True,
+        contiguous: bool = False,
     ) -> Change:
-        msg = sanitize_model(raw)
+        msg = self._clean(raw)
         conv_id = msg.conversation_id
         transcript = self._transcript(conv_id)
+        if contiguous:
+            transcript.advance_anchor(msg)
         if msg.client_id is not None:
             self._delivered.add(msg.client_id)
             self._pending_conv.pop(msg.client_id, None)
@@ -686,7 +739,9 @@ class Store:
         Open conversations not in the list are reported ``missing`` (closed or
         reassigned meanwhile; re-fetch them).  Every loaded transcript is
         marked ``stale`` (messages may be missing from the gap) and reported,
-        so the UI fetches ``after=newest_id`` and loads it with ``older=False``.
+        so the UI fetches ``after=anchor_id`` (the newest message with no gap before
+        it, not ``newest_id``: an agent reply confirmed over REST during the outage
+        may follow missed customer messages) and loads it with ``older=False``.
         """
         change = self.load_conversations(
             resync.conversations, authoritative_states=("bot", "queued", "active")
@@ -702,7 +757,7 @@ class Store:
         )
 
     def _add_customer_note(self, note: m.CustomerNote) -> Change:
-        note = sanitize_model(note)
+        note = self._clean(note)
         notes = self._customer_notes.setdefault(note.customer_id, [])
         if any(n.id == note.id for n in notes):
             return NO_CHANGE
@@ -737,7 +792,7 @@ class Store:
         return Change(transcripts=frozenset({conv_id}))
 
     def _apply_typing(self, event: m.TypingEvent, now: datetime) -> Change:
-        event = sanitize_model(event)
+        event = self._clean(event)
         conv_id = event.conversation_id
         key = (event.author_kind, event.author_name)
         typers = self._typing.setdefault(conv_id, {})

@@ -39,6 +39,7 @@ from typing import Any
 
 from console.backends.base import Backend, BackendError, ConnectionPhase, ConnectionState
 from console.core import i18n
+from console.core.events import TypedEvent, typed_event
 from console.core.expectations import Promises, PromiseTimer
 from console.core.store import Area, Change, ConversationEntry, Store, StoredMessage
 from console.protocol import models as m
@@ -269,6 +270,8 @@ class WorkspaceController:
 
     # ------------------------------------------------------------------ events
     async def apply_event(self, event: m.Event) -> None:
+        # Decoded and sanitized once (a no-op for events from a SanitizingBackend).
+        event = typed_event(event)
         if event.type == "conversation.created" and self._known(event):
             # A "created" for a conversation we already hold is a replay older than
             # our REST load (subscribe-then-load); applying it would roll the
@@ -294,17 +297,17 @@ class WorkspaceController:
                     await self.catch_up(cid)
         self._notify_listeners(event)
 
-    def _known(self, event: m.Event) -> bool:
-        conversation_id = event.data.get("id")
+    def _known(self, event: TypedEvent) -> bool:
+        model = event.model
         return (
-            isinstance(conversation_id, str)
-            and self.store.conversation(conversation_id) is not None
+            isinstance(model, m.Conversation) and self.store.conversation(model.id) is not None
         )
 
-    def _notify_listeners(self, event: m.Event) -> None:
+    def _notify_listeners(self, event: TypedEvent) -> None:
+        """Listeners get the event and its typed, sanitized payload (``event.model``)."""
         if self._on_event is None and not self._listeners:
             return
-        data = m.decode_event_data(event)
+        data = event.model
         if self._on_event is not None:
             self._on_event(event, data)
         for listener in list(self._listeners):
@@ -321,13 +324,44 @@ class WorkspaceController:
         return unsubscribe
 
     async def catch_up(self, conversation_id: str) -> None:
-        """Fetch what was missed after the newest loaded message (after a stream reset)."""
+        """Fetch what the stream missed (after a reset), with no gap and no double.
+
+        Pages forward from ``Transcript.anchor_id``, the newest message known to
+        have nothing missing before it.  Not from ``newest_id``: that may be our
+        own reply confirmed over REST during the outage (an outbox entry sent on
+        reconnect), with customer messages before it that the stream never
+        delivered.  Messages are merged by id, so what is already held is not
+        shown twice.  With no anchor (the history was empty when loaded), every
+        message is after it: page backwards to the start.
+        """
+        transcript = self.store.transcript(conversation_id)
+        anchor = transcript.anchor_id
+        if anchor is None:
+            await self._catch_up_backwards(conversation_id)
+            return
         for _ in range(50):  # bounded: 50 pages of catch-up is a day of chat
-            newest = self.store.transcript(conversation_id).newest_id
-            page = await self.backend.list_messages(conversation_id, after=newest)
+            page = await self.backend.list_messages(conversation_id, after=anchor)
             self._absorb(self.store.load_messages(conversation_id, page, older=False))
-            if not page.has_more:
+            if not page.has_more or not page.items:
                 break
+            anchor = transcript.anchor_id or page.items[-1].id
+
+    async def _catch_up_backwards(self, conversation_id: str) -> None:
+        """Every page back to the start, merged by id as one catch-up page."""
+        transcript = self.store.transcript(conversation_id)
+        missed: dict[str, m.Message] = {}
+        before: str | None = None
+        for _ in range(50):
+            page = await self.backend.list_messages(conversation_id, before=before)
+            for message in page.items:
+                if not transcript.has(message.id):
+                    missed[message.id] = message
+            if not page.has_more or not page.items:
+                break
+            before = page.items[0].id
+        items = sorted(missed.values(), key=lambda msg: (msg.created_at, msg.id))
+        caught_up = m.MessagePage(items=items, has_more=False)
+        self._absorb(self.store.load_messages(conversation_id, caught_up, older=False))
 
     def stored_message(self, conversation_id: str, message_id: str) -> StoredMessage | None:
         """The (sanitized) stored copy of a message, searching from the newest."""

@@ -36,6 +36,7 @@ from console.backends.base import (
     ReadOnlyBackend,
 )
 from console.core.backoff import Backoff
+from console.core.boundary import ensure_sanitized
 from console.core.triggers import category_label
 from console.core.workspace import Clock, WorkspaceController, set_language, system_clock, tr
 from console.protocol import models as m
@@ -99,6 +100,9 @@ class AgentConsoleApp(App[None]):
     ) -> None:
         super().__init__()
         self.config = config
+        # Everything the backend returns is typed and sanitized at this boundary
+        # (a no-op if cli/demo already wrapped it).
+        backend = ensure_sanitized(backend)
         self.readonly = readonly or isinstance(backend, ReadOnlyBackend)
         self.backend: Backend = (
             ReadOnlyBackend(backend)

@@ -40,6 +40,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 
 from console.backends.base import Backend, BackendError, ConnectionPhase, ConnectionState
 from console.core.dashboard import Dashboard, Thresholds
+from console.core.events import TypedEvent, typed_event
 from console.core.i18n import t
 from console.core.store import Store
 from console.protocol import models as m
@@ -367,6 +368,7 @@ class SupervisorScreen(Screen[None]):
 
     def ingest_event(self, event: m.Event) -> None:
         """Apply one stream event (cheap: marks rows dirty; the timer repaints)."""
+        event = typed_event(event)  # decoded and sanitized once; a no-op if already typed
         self.dashboard.apply_event(event)
         if self._owns_store and self.store is not None:
             try:
@@ -388,25 +390,19 @@ class SupervisorScreen(Screen[None]):
             cid = event.data.get("id")
             pane = self.watch_grid.pane(cid) if isinstance(cid, str) else None
             if pane is not None:
-                try:
-                    conv = m.decode_event_data(event)
-                except Exception:
-                    conv = None
+                conv = event.model
                 if isinstance(conv, m.Conversation):
                     pane.conversation = conv  # keeps closed/transferred states the table drops
                     self._watched_dirty.add(conv.id)
 
-    def _message_for_watch(self, event: m.Event) -> None:
+    def _message_for_watch(self, event: TypedEvent) -> None:
         cid = event.data.get("conversation_id")
         if not isinstance(cid, str):
             return
         pane = self.watch_grid.pane(cid)
         if pane is None:
             return
-        try:
-            msg = m.decode_event_data(event)
-        except Exception:
-            return
+        msg = event.model
         if isinstance(msg, m.Message):
             pane.add_messages([msg])
 
