@@ -33,6 +33,9 @@ def parse_args(argv: list[str] | None = None) -> ServerSettings:
     p.add_argument("--body-timeout", type=float, default=None)
     p.add_argument("--stream-send-timeout", type=float, default=None)
     p.add_argument("--sqlite-synchronous", choices=("NORMAL", "FULL"), default=None)
+    # Route to every agent marked online, console attached or not (REST-only tests).
+    p.add_argument("--route-to-online-agents", action="store_true")
+    p.add_argument("--presence-grace-seconds", type=float, default=None)
     a = p.parse_args(argv)
     s = ServerSettings(
         host=a.host,
@@ -46,7 +49,10 @@ def parse_args(argv: list[str] | None = None) -> ServerSettings:
         rate_limit=not a.no_rate_limit,
         debug_endpoints=a.debug_endpoints,
         log_level=a.log_level,
+        route_to_present_agents_only=not a.route_to_online_agents,
     )
+    if a.presence_grace_seconds is not None:
+        s.presence_grace_seconds = a.presence_grace_seconds
     if a.rate_per_second is not None:
         s.rate_per_second = a.rate_per_second
     if a.rate_burst is not None:

@@ -51,7 +51,7 @@ from console.server.api import Ctx, Principal, RouteSpec
 from console.server.db import Database, now_iso, private_dir
 from console.server.errors import ApiError, error_response
 from console.server.routes import ROUTES
-from console.server.service import Service
+from console.server.service import Presence, Service
 from console.server.settings import ServerSettings
 from console.server.stream import Hub, stream_endpoint
 
@@ -465,7 +465,12 @@ def create_app(settings: ServerSettings) -> Starlette:
         from console.server.demo import load_demo
 
         load_demo(db)
-    svc = Service(db)
+    svc = Service(
+        db,
+        Presence(settings.presence_grace_seconds)
+        if settings.route_to_present_agents_only
+        else None,
+    )
     state = ServerState(
         settings=settings, db=db, svc=svc, hub=Hub(db), identity_secret=identity_secret
     )
@@ -488,6 +493,14 @@ def create_app(settings: ServerSettings) -> Starlette:
         # Credentials come from the header or a single-use ticket, never ?token= (see
         # _stream_principal); stream_endpoint rate-limits the handshake and answers 401.
         principal = _stream_principal(state, websocket)
+        # An agent with a stream open is present: routing may give them chats.
+        present = (
+            principal.subject_id
+            if principal is not None and principal.role == "agent" and svc.presence is not None
+            else None
+        )
+        if present is not None and svc.presence is not None and svc.presence.opened(present):
+            await asyncio.to_thread(_drain_queue, db, svc)
         # stream_endpoint runs as its own task so the token watcher can end it.
         serving = asyncio.ensure_future(
             stream_endpoint(
@@ -512,6 +525,8 @@ def create_app(settings: ServerSettings) -> Starlette:
             state.streams.pop(serving, None)
             if not serving.done():
                 serving.cancel()
+            if present is not None and svc.presence is not None:
+                svc.presence.closed(present)
 
     routes.append(Route(API + "/openapi.json", openapi, methods=["GET"]))
     routes.append(WebSocketRoute(API + "/stream", stream))
@@ -576,6 +591,12 @@ def create_app(settings: ServerSettings) -> Starlette:
     app.state.settings = settings
     app.add_middleware(RequestGuard, state_getter=lambda: state)
     return app
+
+
+def _drain_queue(db: Database, svc: Service) -> None:
+    """An agent became present: the chats waiting for someone may go to them now."""
+    with db.transaction():
+        svc.drain_queue()
 
 
 def _stream_principal(state: ServerState, websocket: WebSocket) -> Principal | None:

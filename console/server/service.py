@@ -10,7 +10,9 @@ Routing rules (also in ``docs/protocol.md``):
   questions the customer did not answer, it starts in ``bot`` state and the bot
   asks them one by one; then it becomes ``queued``.
 * A queued conversation goes to the online, accepting agent of that department
-  with the most free capacity; ties go to the agent with the fewest chats
+  who is *present* (a console of theirs has the stream open, or had it within
+  the reconnect grace period; see :class:`Presence`) with the most free
+  capacity; ties go to the agent with the fewest chats
   today (so work spreads evenly), then to the longest-idle.  If nobody has room,
   it stays queued and the queue drains, oldest first, whenever an agent comes
   online, starts accepting, raises capacity, closes or transfers a chat.
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,11 +99,60 @@ def department_open(row: sqlite3.Row, now: datetime | None = None) -> bool:
 # --------------------------------------------------------------------------- models
 
 
+class Presence:
+    """Which agents have a console attached: an open stream, or one closed less than
+    ``grace_seconds`` ago (a reconnecting console keeps its place).
+
+    Status ``online`` is what the agent said; presence is whether anyone is there.
+    The seeded demo agent is ``online`` with no console, and chats routed to them
+    waited for nobody.  In memory, per server process; thread-safe.
+    """
+
+    def __init__(
+        self, grace_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.grace_seconds = grace_seconds
+        self.clock = clock
+        self._open: dict[str, int] = {}
+        self._left_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def opened(self, agent_id: str) -> bool:
+        """A stream of ``agent_id`` opened; True if they were absent before (drain the queue)."""
+        with self._lock:
+            was_present = self._is_present(agent_id)
+            self._open[agent_id] = self._open.get(agent_id, 0) + 1
+            self._left_at.pop(agent_id, None)
+            return not was_present
+
+    def closed(self, agent_id: str) -> None:
+        """A stream of ``agent_id`` closed; with none left, the grace period starts."""
+        with self._lock:
+            count = self._open.get(agent_id, 0) - 1
+            if count > 0:
+                self._open[agent_id] = count
+                return
+            self._open.pop(agent_id, None)
+            self._left_at[agent_id] = self.clock()
+
+    def is_present(self, agent_id: str) -> bool:
+        with self._lock:
+            return self._is_present(agent_id)
+
+    def _is_present(self, agent_id: str) -> bool:
+        if self._open.get(agent_id, 0) > 0:
+            return True
+        left = self._left_at.get(agent_id)
+        return left is not None and self.clock() - left < self.grace_seconds
+
+
 class Service:
     """Operations on one :class:`Database`; see the module docstring."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, presence: Presence | None = None) -> None:
         self.db = db
+        self.presence = presence
+        """Who has a console attached; ``None`` (CLI tools) routes to every online agent."""
 
     # ----------------------------------------------------------------- departments
 
@@ -767,6 +820,8 @@ class Service:
         for r in rows:
             if r["id"] == exclude:
                 continue
+            if self.presence is not None and not self.presence.is_present(r["id"]):
+                continue  # "online" with no console attached: nobody would answer
             free = int(r["capacity"]) - int(r["load"])
             if free <= 0:
                 continue

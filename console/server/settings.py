@@ -38,6 +38,11 @@ class ServerSettings:
     """Sustained requests per second per token."""
     rate_burst: int = limits.RATE_BURST
     """Bucket size: requests a token may make at once."""
+    route_to_present_agents_only: bool = True
+    """Route new chats only to agents with a console attached (an open stream, or one
+    closed less than ``presence_grace_seconds`` ago), not to every agent marked online."""
+    presence_grace_seconds: float = 30.0
+    """How long an agent whose last stream closed still counts as present (reconnects)."""
     heartbeat_seconds: float = limits.HEARTBEAT_SECONDS
     """Interval of server ``ping`` frames on the stream."""
     event_log_retention: int = 50_000

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -52,6 +53,8 @@ class CustomerPlan:
     department: str  # department name sent in StartConversation (resolved like an id)
     opening: str
     lines: tuple[str, ...]  # sent one per agent reply, in order
+    prechat: dict[str, str]  # the scenario's pre-chat answers with this customer's numbers
+    bot_reply: str  # answer to the bot's pre-chat question ("" for the generic one)
     think_seconds: tuple[float, ...]  # before each of ``lines`` (reading + typing)
     thanks: str
     frustrated: bool
@@ -119,8 +122,43 @@ def _attachment(rng: random.Random, scenario: Scenario, index: int) -> FileSpec:
     return FileSpec(f"error-log-{index}.txt", "text/plain", (log + "\n").encode())
 
 
+# Invoice and order numbers in the scripts (INV-20931, A-55812, K-20417, J-10422).
+_DOCUMENT_ID = re.compile(r"(?<![A-Za-z0-9])([A-Z]{1,3})-(\d{4,6})(?!\d)")
+# Said before an opening that names no number, so two customers with the same
+# scenario do not open with the same words (picked by customer index).
+_OPENERS: dict[str, tuple[str, ...]] = {
+    "en": ("", "Hello. ", "Hi there! ", "Good morning. ", "Quick question. "),
+    "ko": ("", "안녕하세요. ", "문의드립니다. ", "수고하십니다. ", "급한 건 아니지만요. "),
+    "ja": ("", "こんにちは。", "お世話になっております。", "すみません、", "質問です。"),
+}
+
+
+def _own_numbers(index: int, texts: list[str]) -> dict[str, str]:
+    """Each invoice/order number in ``texts`` → one of this customer's own (distinct per
+    index for a long while; same prefix and length)."""
+    mapping: dict[str, str] = {}
+    for text in texts:
+        for match in _DOCUMENT_ID.finditer(text):
+            original = match.group(0)
+            if original in mapping:
+                continue
+            digits = match.group(2)
+            span = 10 ** len(digits)
+            number = (int(digits) + 7919 * (index + 1) + 104729 * len(mapping)) % span
+            mapping[original] = f"{match.group(1)}-{number:0{len(digits)}d}"
+    return mapping
+
+
+def _renumber(text: str, mapping: dict[str, str]) -> str:
+    return _DOCUMENT_ID.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)
+
+
 def plan_customer(
-    seed: int, index: int, arrival_seconds: float, used_emails: set[str]
+    seed: int,
+    index: int,
+    arrival_seconds: float,
+    used_emails: set[str],
+    used_openings: set[str] | None = None,
 ) -> CustomerPlan:
     rng = random.Random(f"{seed}:{index}")
     lang = rng.choices(LANGS, weights=[LANG_WEIGHTS[x] for x in LANGS])[0]
@@ -138,11 +176,22 @@ def plan_customer(
         for k, angry in enumerate(scenario.frustrated):
             pos = min(len(lines), 1 + k * 2)
             lines.insert(pos, angry)
-    opening = (
-        scenario.opening.upper()
-        if frustrated and lang == "en" and rng.random() < 0.3
-        else scenario.opening
+    # Two customers with the same scenario get their own numbers and words.
+    numbers = _own_numbers(
+        index,
+        [scenario.opening, *scenario.prechat.values(), *lines, scenario.bot_reply],
     )
+    lines = [_renumber(line, numbers) for line in lines]
+    opening = _renumber(scenario.opening, numbers)
+    if opening == scenario.opening:
+        openers = _OPENERS[lang]
+        candidates = [openers[(index + k) % len(openers)] + opening for k in range(len(openers))]
+        taken = used_openings or set()
+        opening = next((c for c in candidates if c not in taken), candidates[0])
+    if used_openings is not None:
+        used_openings.add(opening)
+    if frustrated and lang == "en" and rng.random() < 0.3:
+        opening = opening.upper()
 
     patience = round(rng.uniform(45.0, 240.0) * (0.6 if frustrated else 1.0), 3)
     nudge_pool = ANGRY_NUDGES[lang] if frustrated else NUDGES[lang]
@@ -175,6 +224,8 @@ def plan_customer(
         department=_department_name(scenario.department),
         opening=opening,
         lines=tuple(lines),
+        prechat={key: _renumber(value, numbers) for key, value in scenario.prechat.items()},
+        bot_reply=_renumber(scenario.bot_reply, numbers),
         think_seconds=tuple(_think(rng, line) for line in lines),
         thanks=scenario.thanks,
         frustrated=frustrated,
@@ -194,11 +245,12 @@ def iter_plans(seed: int, *, per_minute: float = 3.0) -> Iterator[CustomerPlan]:
     """Endless plans for customers 0, 1, 2 … arriving as a Poisson process of ``per_minute``."""
     arrivals = random.Random(seed)
     used: set[str] = set()
+    openings: set[str] = set()
     at = 0.0
     for i in itertools.count():
         if i:
             at += arrivals.expovariate(per_minute / 60.0) if per_minute > 0 else 0.0
-        yield plan_customer(seed, i, at, used)
+        yield plan_customer(seed, i, at, used, openings)
 
 
 def plan_customers(seed: int, count: int, *, per_minute: float = 3.0) -> list[CustomerPlan]:

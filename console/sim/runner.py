@@ -173,6 +173,8 @@ class _Inbox:
         self.conversation_id: str | None = None
         self.seen: set[str] = set()
         self.last_message_id: str | None = None
+        self.state: str | None = None
+        """The conversation's state as last heard (``bot`` while the bot asks questions)."""
 
     def offer_message(self, data: dict[str, Any]) -> None:
         mid = str(data.get("id", ""))
@@ -188,6 +190,8 @@ class _Inbox:
     def offer_conversation(self, data: dict[str, Any]) -> None:
         if data.get("id") != self.conversation_id:
             return  # also before ours is known: the same person may have older chats
+        if isinstance(data.get("state"), str):
+            self.state = str(data["state"])
         if data.get("state") == "closed":
             self.closed.set()
 
@@ -259,7 +263,7 @@ async def _start_conversation(api: _Api, plan: CustomerPlan, missing: set[str]) 
         "email": plan.email,
         "department": department,
         "page_url": plan.scenario.page_url,
-        "prechat": plan.scenario.prechat,
+        "prechat": plan.prechat,
         "message": plan.opening,
     }
     try:
@@ -421,6 +425,7 @@ class _Customer:
         conv = await _start_conversation(self.api, plan, self.run.missing_departments)
         self.conversation_id = str(conv["id"])
         self.inbox.conversation_id = self.conversation_id
+        self.inbox.offer_conversation(conv)
         stats.conversation_ids.append(self.conversation_id)
         stats.conversations_started += 1
         self._record("opening", plan.opening, None)
@@ -458,10 +463,14 @@ class _Customer:
             if reply.get("author_kind") == "bot":
                 stats.bot_messages += 1
                 if self.bot_answers < MAX_BOT_ANSWERS and step == 0:
-                    self.bot_answers += 1
                     await self.sleep(2.0)
-                    answer = plan.scenario.bot_reply or BOT_ANSWERS[plan.lang]
-                    await self.send(answer, "bot_answer")
+                    # Only a question gets an answer: the bot's "an agent will be
+                    # with you shortly" comes once the chat is queued (answering it
+                    # sent the same answer twice).
+                    if self.inbox.state == "bot":
+                        self.bot_answers += 1
+                        answer = plan.bot_reply or BOT_ANSWERS[plan.lang]
+                        await self.send(answer, "bot_answer")
                 continue
             stats.agent_replies += 1
             # Several quick agent messages in a row get one answer.
