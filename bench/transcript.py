@@ -17,6 +17,13 @@ as mean and median over ``--steps`` steps.
   visible row with ``render_line`` (no compositor).
 * ``append_ms``: mean time to add one message at the bottom and repaint
   (what a new message costs while the agent is typing).
+* ``scroll_back`` (TranscriptView only): open with the newest page of 50, then
+  go to the top and ``prepend_items`` the next older page, repainting each
+  time, until all ``--messages`` are loaded; the same for half as many.
+  ``ratio_2n_over_n`` is about 2 when a prepend costs O(page) and about 4
+  when it costs O(transcript) (``_prepend_only``: the ``prepend_items`` calls
+  alone, without the repaint that dominates each step); ``last_over_first_page`` compares the mean
+  cost of the last and first tenth of the pages.
 
 Each end-to-end step waits until the screen has processed every pending
 repaint (``Pilot._wait_for_screen``), so figures include Textual's compositor,
@@ -200,12 +207,67 @@ async def measure(
     return results
 
 
+async def scroll_back_once(items: list[TranscriptItem], page: int = 50) -> dict[str, float]:
+    """Load ``items`` from the newest page to the oldest, page by page, at the top."""
+    app = TranscriptBench(items[-page:])
+    app.animation_level = "none"
+    pages: list[float] = []
+    prepend_cpu = 0.0
+    gc.collect()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot._wait_for_screen()
+        widget = app.query_one(TranscriptView)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for end in range(len(items) - page, 0, -page):
+            step = time.perf_counter()
+            widget.scroll_home(animate=False, immediate=True)
+            call = time.process_time()
+            widget.prepend_items(items[max(0, end - page) : end], has_older=end > page)
+            prepend_cpu += time.process_time() - call
+            await pilot._wait_for_screen()
+            pages.append((time.perf_counter() - step) * 1000)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        assert widget.item_count == len(items)
+    tenth = max(1, len(pages) // 10)
+    return {
+        "messages": len(items),
+        "pages": len(pages),
+        "total_ms": round(wall * 1000, 1),
+        "total_cpu_ms": round(cpu * 1000, 1),
+        "prepend_items_cpu_ms": round(prepend_cpu * 1000, 1),
+        "first_tenth_page_ms": round(statistics.fmean(pages[:tenth]), 3),
+        "last_tenth_page_ms": round(statistics.fmean(pages[-tenth:]), 3),
+    }
+
+
+async def scroll_back(items: list[TranscriptItem]) -> dict[str, Any]:
+    half = await scroll_back_once(items[len(items) // 2 :])
+    full = await scroll_back_once(items)
+    return {
+        "half": half,
+        "full": full,
+        "ratio_2n_over_n": round(full["total_ms"] / half["total_ms"], 2),
+        "ratio_2n_over_n_cpu": round(full["total_cpu_ms"] / half["total_cpu_ms"], 2),
+        "ratio_2n_over_n_prepend_only": round(
+            full["prepend_items_cpu_ms"] / half["prepend_items_cpu_ms"], 2
+        ),
+        "last_over_first_page": round(full["last_tenth_page_ms"] / full["first_tenth_page_ms"], 2),
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument(
+        "--scroll-back-only", action="store_true", help="only the page-by-page scroll-back"
+    )
     args = parser.parse_args()
     items = make_messages(args.messages)
+    if args.scroll_back_only:
+        print(json.dumps({"benchmark": "transcript", "scroll_back": await scroll_back(items)}))
+        return
+    back = await scroll_back(items)
     ours = await measure(TranscriptBench, items, args.steps)
     richlog = await measure(RichLogBench, items, args.steps)
 
@@ -228,6 +290,7 @@ async def main() -> None:
                 "transcript_view": ours,
                 "rich_log": richlog,
                 "richlog_over_transcript": ratios,
+                "scroll_back": back,
                 "python": platform.python_version(),
                 "textual": textual.__version__,
             },

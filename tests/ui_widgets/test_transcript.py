@@ -492,3 +492,38 @@ async def test_scroll_to_item_puts_a_message_at_the_top() -> None:
         view.append(make_item(5_000, "arrived later"))
         await pilot.pause()
         assert view.unseen_count == 1
+
+
+async def test_page_by_page_scroll_back_adds_pages_without_rebuilding() -> None:
+    """Prepending 60 pages of 20: every message is found where it belongs, updates and
+    jumps land on the right one, and the height index is rebuilt only when a free
+    end fills up (doubling), not once per page: a prepend costs O(page)."""
+    from unittest import mock
+
+    builds = 0
+    original = HeightIndex._build
+
+    def counting(self: HeightIndex, heights: list[int], front: int, back: int) -> None:
+        nonlocal builds
+        builds += 1
+        original(self, heights, front, back)
+
+    app = TranscriptApp(make_items(20, start=1200), has_older=True)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        view = app.transcript
+        with mock.patch.object(HeightIndex, "_build", counting):
+            for start in range(1180, -1, -20):
+                view.scroll_to(y=0, animate=False)
+                view.prepend_items(make_items(20, start=start), has_older=start > 0)
+                await pilot.pause()
+        assert builds <= 8  # 60 pages; rebuilds at 20, 40, 80, ... items
+        assert view.item_count == 1220
+        assert [item.id for item in view.items()] == [f"m{i}" for i in range(1220)]
+        assert view.get_item("m7") is not None and view.get_item("m7").body == "message number 7"
+        view.update_item(make_item(7, "edited seven", revision=1))
+        assert view.get_item("m7").body == "edited seven"
+        assert view.scroll_to_item("m7")
+        await pilot.pause()
+        assert visible_rows(view)[1].strip() == "edited seven"
+        assert view._index.total == sum(view._index[i] for i in range(len(view._index)))

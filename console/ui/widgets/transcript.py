@@ -104,100 +104,135 @@ class TranscriptItem:
 
 
 class HeightIndex:
-    """Heights of message blocks with O(log n) prefix sums, lookup and append.
+    """Heights of message blocks with O(log n) prefix sums, lookup, append and prepend.
 
-    A Fenwick (binary indexed) tree.  ``find(y)`` is the bisection over prefix
-    sums done by binary lifting in the tree, so no prefix array needs rebuilding
-    when a single height changes.  Heights must be >= 1.
+    A Fenwick (binary indexed) tree over a slot array with free slots at both
+    ends: item ``i`` lives in slot ``front + i``; free slots hold height 0, so
+    they add nothing to any prefix sum.  Appending or prepending ``k`` heights
+    fills free slots in O(k log n); when one end is full the array is rebuilt
+    with as many free slots as items at that end, so a scroll-back through N
+    messages page by page costs O(N log N) in total, not O(N^2 / page).
+    ``find(y)`` is the bisection over prefix sums done by binary lifting.
+    Heights must be >= 1.
     """
 
-    __slots__ = ("_heights", "_tree")
+    __slots__ = ("_front", "_n", "_slots", "_tree")
 
     def __init__(self, heights: Iterable[int] = ()) -> None:
-        self._heights: list[int] = list(heights)
-        self._build()
+        self._build(list(heights), 0, 0)
 
-    def _build(self) -> None:
-        n = len(self._heights)
-        tree = [0, *self._heights]
-        for i in range(1, n + 1):
+    def _build(self, heights: list[int], front: int, back: int) -> None:
+        """Slots: ``front`` free, the heights, ``back`` free; O(size)."""
+        self._front = front
+        self._n = len(heights)
+        slots = [0] * front + heights + [0] * back
+        size = len(slots)
+        tree = [0, *slots]
+        for i in range(1, size + 1):
             j = i + (i & -i)
-            if j <= n:
+            if j <= size:
                 tree[j] += tree[i]
+        self._slots = slots
         self._tree = tree
 
-    def __len__(self) -> int:
-        return len(self._heights)
+    def _heights(self) -> list[int]:
+        return self._slots[self._front : self._front + self._n]
 
-    def __getitem__(self, index: int) -> int:
-        return self._heights[index]
+    def _add(self, slot: int, delta: int) -> None:
+        tree = self._tree
+        size = len(self._slots)
+        i = slot + 1
+        while i <= size:
+            tree[i] += delta
+            i += i & -i
 
-    @property
-    def total(self) -> int:
-        """Sum of all heights."""
-        return self.prefix(len(self._heights))
-
-    def prefix(self, index: int) -> int:
-        """Sum of heights ``[0, index)``: the first row of message ``index``."""
+    def _slot_prefix(self, slot: int) -> int:
+        """Sum of slots ``[0, slot)``."""
         tree = self._tree
         total = 0
-        i = index
+        i = slot
         while i > 0:
             total += tree[i]
             i -= i & -i
         return total
 
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index: int) -> int:
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError(index)
+        return self._slots[self._front + index]
+
+    @property
+    def total(self) -> int:
+        """Sum of all heights."""
+        return self._slot_prefix(self._front + self._n)
+
+    def prefix(self, index: int) -> int:
+        """Sum of heights ``[0, index)``: the first row of message ``index``."""
+        return self._slot_prefix(self._front + index)
+
     def set(self, index: int, height: int) -> int:
         """Set one height; returns the change."""
-        delta = height - self._heights[index]
+        slot = self._front + index
+        delta = height - self._slots[slot]
         if delta:
-            self._heights[index] = height
-            tree = self._tree
-            n = len(self._heights)
-            i = index + 1
-            while i <= n:
-                tree[i] += delta
-                i += i & -i
+            self._slots[slot] = height
+            self._add(slot, delta)
         return delta
 
     def append(self, height: int) -> None:
-        """Add a height at the end in O(log n)."""
-        self._heights.append(height)
-        i = len(self._heights)
-        self._tree.append(height + self.prefix(i - 1) - self.prefix(i - (i & -i)))
+        """Add a height at the end in O(log n) (amortized)."""
+        slot = self._front + self._n
+        if slot == len(self._slots):
+            self._build(self._heights(), self._front, max(16, self._n))
+        self._slots[slot] = height
+        self._add(slot, height)
+        self._n += 1
 
     def prepend(self, heights: Sequence[int]) -> None:
-        """Add heights at the start; O(n + k) rebuild (history loads are rare)."""
-        self._heights[:0] = heights
-        self._build()
+        """Add heights at the start in O(k log n) (amortized)."""
+        k = len(heights)
+        if k > self._front:
+            back = len(self._slots) - self._front - self._n
+            self._build(self._heights(), max(16, k, self._n + k), back)
+        self._front -= k
+        for offset, height in enumerate(heights):
+            slot = self._front + offset
+            self._slots[slot] = height
+            self._add(slot, height)
+        self._n += k
 
     def reset(self, heights: Iterable[int]) -> None:
-        self._heights = list(heights)
-        self._build()
+        self._build(list(heights), 0, 0)
 
     def find(self, y: int) -> tuple[int, int]:
         """The message containing row ``y`` and the row inside it.
 
         Rows past the end map to the last message's last row.
         """
-        n = len(self._heights)
+        n = self._n
         if n == 0:
             return (0, 0)
         total = self.total
         if y >= total:
-            return (n - 1, self._heights[-1] - 1)
+            return (n - 1, self[n - 1] - 1)
         y = max(0, y)
         tree = self._tree
+        size = len(self._slots)
         pos = 0
         remaining = y
-        step = 1 << (n.bit_length() - 1)
+        step = 1 << (size.bit_length() - 1)
         while step:
             nxt = pos + step
-            if nxt <= n and tree[nxt] <= remaining:
+            if nxt <= size and tree[nxt] <= remaining:
                 pos = nxt
                 remaining -= tree[nxt]
             step >>= 1
-        return (pos, remaining)
+        return (pos - self._front, remaining)
 
 
 def _format_size(size: int) -> str:
@@ -291,7 +326,10 @@ class TranscriptView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._tz = tz
         self._items: list[TranscriptItem] = []
+        # id -> key; the message's index is ``key - self._base``.  Keys of older pages
+        # count down from the base, so a prepend adds k keys instead of renumbering.
         self._positions: dict[str, int] = {}
+        self._base = 0
         self._index = HeightIndex()
         self._exact = bytearray()
         self._width = 0  # wrap width the heights belong to; 0 = not laid out yet
@@ -352,7 +390,8 @@ class TranscriptView(ScrollView, can_focus=True):
         return len(self._strip_cache)
 
     def get_item(self, message_id: str) -> TranscriptItem | None:
-        position = self._positions.get(message_id)
+        key = self._positions.get(message_id)
+        position = None if key is None else key - self._base
         return None if position is None else self._items[position]
 
     def items(self) -> Sequence[TranscriptItem]:
@@ -372,7 +411,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if item.id in self._positions:
             self.update_item(item)
             return
-        self._positions[item.id] = len(self._items)
+        self._positions[item.id] = self._base + len(self._items)
         self._items.append(item)
         width = self._width
         if width:
@@ -390,7 +429,7 @@ class TranscriptView(ScrollView, can_focus=True):
             if item.id in self._positions:
                 self._replace(item)
                 continue
-            self._positions[item.id] = len(self._items)
+            self._positions[item.id] = self._base + len(self._items)
             self._items.append(item)
             if self._width:
                 self._index.append(self._estimate(item, self._width))
@@ -412,10 +451,11 @@ class TranscriptView(ScrollView, can_focus=True):
     def prepend_items(self, items: Sequence[TranscriptItem], *, has_older: bool = False) -> None:
         """Insert older history at the top, keeping the viewport where it is.
 
-        O(n + k): positions and the height index are rebuilt.  Messages whose id
-        is already present are skipped.
+        O(k log n) amortized: k new keys and k heights (see ``HeightIndex``), plus
+        one C-level memmove of the item list.  Messages whose id is already
+        present are skipped.
         """
-        new = [item for item in items if item.id not in self._positions]
+        new = list({item.id: item for item in items if item.id not in self._positions}.values())
         self._has_older = has_older
         self._older_requested = False
         if not new:
@@ -426,7 +466,10 @@ class TranscriptView(ScrollView, can_focus=True):
         top_index, top_row = self._index.find(round(self.scroll_y))
         had_items = bool(self._items)
         self._items[:0] = new
-        self._positions = {item.id: i for i, item in enumerate(self._items)}
+        self._base -= len(new)
+        positions, base = self._positions, self._base
+        for offset, item in enumerate(new):
+            positions[item.id] = base + offset
         width = self._width
         self._index.prepend([self._estimate(item, width) for item in new])
         self._exact[:0] = bytes(len(new))
@@ -438,7 +481,8 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def scroll_to_item(self, message_id: str) -> bool:
         """Put a message at the top of the viewport (e.g. a search hit); False if unknown."""
-        position = self._positions.get(message_id)
+        key = self._positions.get(message_id)
+        position = None if key is None else key - self._base
         if position is None or not self.is_mounted or not self._width:
             return False
         self._following = False
@@ -462,6 +506,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _load(self, items: list[TranscriptItem]) -> None:
         self._items = items
+        self._base = 0
         self._positions = {item.id: i for i, item in enumerate(items)}
         width = self._width
         if width:
@@ -473,7 +518,7 @@ class TranscriptView(ScrollView, can_focus=True):
             self._exact = bytearray()
 
     def _replace(self, item: TranscriptItem) -> None:
-        position = self._positions[item.id]
+        position = self._positions[item.id] - self._base
         self._items[position] = item
         if not self._width:
             return
@@ -513,7 +558,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._exact = bytearray(len(self._items))
         self._strip_cache.clear()
         if anchor_id is not None:
-            anchor = self._positions[anchor_id]
+            anchor = self._positions[anchor_id] - self._base
             height = self._make_exact(anchor)
             row = min(height - 1, int(anchor_fraction * height))
             self._sync_virtual_size()
