@@ -134,6 +134,7 @@ NOTES: dict[tuple[str, str], str] = {
     ("QueueStats", "avg_response_seconds"): "today (UTC), every answer to a waiting customer",
     ("AgentStats", "load"): "active chats",
     ("AgentStats", "chats_today"): "conversations assigned today (UTC)",
+    ("AgentStats", "department_ids"): "departments the agent serves (empty: the backend does not say)",
     ("StartConversation", "email"): "updates the customer's email when given",
     ("StartConversation", "department"): "id or name; empty = the first department",
     ("StartConversation", "prechat"): "pre-chat form answers",

@@ -30,12 +30,12 @@ its timer instead of once per event.  See ``docs/supervisor.md``.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from console.core.events import event_model
 from console.protocol import models as m
 
 OPEN_STATES: frozenset[str] = frozenset({"queued", "active"})
@@ -48,8 +48,9 @@ SORT_KEYS: tuple[str, ...] = ("wait", "department", "agent", "severity")
 class Thresholds:
     """When figures turn into highlights and alerts (seconds; configurable)."""
 
-    long_wait_seconds: float = 120.0
-    """A queued customer waiting longer than this is an alert and an SLA breach."""
+    long_wait_seconds: float = 180.0
+    """A queued customer waiting longer than this is an alert and an SLA breach
+    (the default is ``[sla] critical_seconds``' default)."""
     reply_sla_seconds: float = 180.0
     """An assigned customer waiting this long for an agent's answer is an SLA breach."""
     first_response_sla_seconds: float = 60.0
@@ -58,6 +59,22 @@ class Thresholds:
     """Trigger severity (from the store) at or above which a customer counts as frustrated."""
     traffic_minutes: int = 30
     """Length of the new-chats-per-minute series."""
+    departments: Mapping[str, float] = field(default_factory=dict)
+    """Per-department limit (seconds) for both the queue wait and the reply SLA, keyed by
+    department id or name (case-insensitive); departments not listed use the fields above."""
+
+    def wait_limit(self, department_id: str, department_name: str, *, queued: bool) -> float:
+        """The wait after which a customer of this department is an alert and an SLA breach."""
+        limits = self.departments
+        if limits:
+            for key in (department_id, department_name):
+                if key in limits:
+                    return limits[key]
+            folded = department_name.casefold()
+            for key, value in limits.items():
+                if key.casefold() == folded:
+                    return value
+        return self.long_wait_seconds if queued else self.reply_sla_seconds
 
     @classmethod
     def from_mapping(cls, data: dict[str, object]) -> Thresholds:
@@ -76,6 +93,15 @@ class Thresholds:
                 return value
             return default
 
+        def per_department(value: object) -> dict[str, float]:
+            if not isinstance(value, dict):
+                return {}
+            return {
+                str(key): float(limit)
+                for key, limit in value.items()
+                if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0
+            }
+
         return cls(
             long_wait_seconds=number("long_wait_seconds", base.long_wait_seconds),
             reply_sla_seconds=number("reply_sla_seconds", base.reply_sla_seconds),
@@ -84,6 +110,7 @@ class Thresholds:
             ),
             frustrated_severity=integer("frustrated_severity", base.frustrated_severity),
             traffic_minutes=integer("traffic_minutes", base.traffic_minutes),
+            departments=per_department(data.get("departments")),
         )
 
 
@@ -145,8 +172,15 @@ class ConversationRow:
 
 class AlertKind(enum.StrEnum):
     LONG_WAIT = "long_wait"
+    """A queued customer waiting longer than the department's limit."""
+    UNANSWERED = "unanswered"
+    """An assigned customer whose last message has gone unanswered longer than the limit."""
     FRUSTRATED = "frustrated"
     OVER_CAPACITY = "over_capacity"
+    NO_AGENT_ONLINE = "no_agent_online"
+    """Customers waiting in an open department and no agent of it online."""
+    DEPARTMENT_CLOSED = "department_closed"
+    """Customers waiting in a department that is closed now."""
     OFFLINE = "offline"
 
 
@@ -158,9 +192,20 @@ class Alert:
     subject_id: str
     subject_name: str
     value: float = 0.0
-    """Seconds waited (long wait), severity (frustrated), load (over capacity)."""
+    """Seconds waited (long wait, unanswered), severity (frustrated), load (over capacity),
+    customers waiting (department alerts)."""
     limit: float = 0.0
-    """Capacity (over capacity); unused otherwise."""
+    """Capacity (over capacity), the wait limit (waits), longest wait (department alerts)."""
+    level: int = 2
+    """How serious: 4 backend offline, 3 critical, 2 needs attention."""
+    department_id: str = ""
+    department_name: str = ""
+    agent_name: str = ""
+    """Who holds the chat ("" = nobody yet) or the agent over capacity."""
+    conversation_id: str | None = None
+    """The chat this alert is about (Enter opens it in a watch pane)."""
+    also: tuple[tuple[AlertKind, float], ...] = ()
+    """Other reasons for the same chat, merged into this line (kind, value)."""
 
     @property
     def key(self) -> str:
@@ -335,6 +380,8 @@ class Dashboard:
             info.chats_today = stats.chats_today
             info.avg_response_seconds = stats.avg_response_seconds
             info.server_last_reply_at = stats.last_reply_at
+            if stats.department_ids:
+                info.department_ids = list(stats.department_ids)
         self._changes.agents = True
 
     def apply_queue_stats(self, stats: m.QueueStats) -> None:
@@ -352,7 +399,10 @@ class Dashboard:
 
     def apply_event(self, event: m.Event) -> None:
         """Route one stream event; unknown or malformed payloads are ignored."""
-        data = event_model(event)  # decoded and sanitized once (at the boundary if typed)
+        try:
+            data = m.decode_event_data(event)
+        except Exception:  # a malformed payload must not stop the dashboard
+            return
         if isinstance(data, m.Conversation):
             self.apply_conversation(data)
         elif isinstance(data, m.Message):
@@ -381,11 +431,19 @@ class Dashboard:
             return _seconds(now, conv.queued_at or conv.created_at)
         return _seconds(now, conv.waiting_since) if conv.waiting_since else 0.0
 
+    def _department_name(self, department_id: str, fallback: str = "") -> str:
+        dep = self._departments.get(department_id)
+        if dep is not None:
+            return dep.name
+        server = self._queue_stats.get(department_id)
+        return server.department_name if server is not None else (fallback or department_id)
+
+    def _limit(self, conv: m.Conversation) -> float:
+        name = conv.department_name or self._department_name(conv.department_id)
+        return self.thresholds.wait_limit(conv.department_id, name, queued=conv.state == "queued")
+
     def _breached(self, conv: m.Conversation, now: datetime) -> bool:
-        wait = self.wait_seconds(conv, now)
-        if conv.state == "queued":
-            return wait > self.thresholds.long_wait_seconds
-        return wait > self.thresholds.reply_sla_seconds
+        return self.wait_seconds(conv, now) > self._limit(conv)
 
     def conversation_row(self, conversation_id: str, now: datetime) -> ConversationRow | None:
         conv = self.conversations.get(conversation_id)
@@ -463,18 +521,19 @@ class Dashboard:
         counts: dict[str, list[float]] = {}
         for dep_id in self._departments:
             counts[dep_id] = [0, 0, 0.0, 0]
+        conv_names: dict[str, str] = {}
         for conv in self.conversations.values():
             row = counts.setdefault(conv.department_id, [0, 0, 0.0, 0])
+            if conv.department_name:
+                conv_names.setdefault(conv.department_id, conv.department_name)
             wait = self.wait_seconds(conv, now)
             if conv.state == "queued":
                 row[0] += 1
                 row[2] = max(row[2], wait)
-                if wait > t.long_wait_seconds:
-                    row[3] += 1
             else:
                 row[1] += 1
-                if wait > t.reply_sla_seconds:
-                    row[3] += 1
+            if wait > self._limit(conv):
+                row[3] += 1
         local_first: dict[str, list[float]] = {}
         for dep_id, secs in self._first_response.values():
             local_first.setdefault(dep_id, []).append(secs)
@@ -496,7 +555,11 @@ class Dashboard:
             abandoned = (
                 server.abandoned_today if server is not None else local_abandoned.get(dep_id, 0)
             )
-            name = dep.name if dep else (server.department_name if server else dep_id)
+            name = (
+                dep.name
+                if dep
+                else (server.department_name if server else conv_names.get(dep_id, dep_id))
+            )
             open_now = server.open_now if server is not None else (dep.open_now if dep else True)
             out.append(
                 DepartmentStats(
@@ -509,7 +572,7 @@ class Dashboard:
                     sla_breaches=int(breaches),
                     abandoned=int(abandoned),
                     open_now=open_now,
-                    longest_wait_breached=longest > t.long_wait_seconds,
+                    longest_wait_breached=longest > t.wait_limit(dep_id, name, queued=True),
                     first_response_breached=(
                         avg_first is not None and avg_first > t.first_response_sla_seconds
                     ),
@@ -575,31 +638,169 @@ class Dashboard:
         return Traffic(new_per_minute=tuple(buckets), abandoned=abandoned)
 
     def alerts(self, now: datetime) -> list[Alert]:
-        """Current alerts, most serious first: offline, frustrated, long waits, over capacity."""
+        """Current alerts, most serious first (see :data:`ALERT_ORDER` and ``Alert.level``).
+
+        One alert per chat: a chat that is both frustrated and waiting is one line
+        with the other reason in ``also``.  Waits count from the customer's oldest
+        unanswered message whoever holds the chat (queued: time in queue).
+        """
         t = self.thresholds
         out: list[Alert] = []
         if not self.online:
-            out.append(Alert(AlertKind.OFFLINE, "backend", ""))
-        frustrated: list[Alert] = []
-        waits: list[Alert] = []
+            out.append(Alert(AlertKind.OFFLINE, "backend", "", level=4))
         for conv in self.conversations.values():
+            dep_name = conv.department_name or self._department_name(conv.department_id)
+            agent = conv.assignee_name or ""
+            reasons: list[Alert] = []
             sev = self.severity(conv.id)
             if sev >= t.frustrated_severity:
-                frustrated.append(
-                    Alert(AlertKind.FRUSTRATED, conv.id, conv.customer_name, float(sev))
+                reasons.append(
+                    Alert(
+                        AlertKind.FRUSTRATED,
+                        conv.id,
+                        conv.customer_name,
+                        float(sev),
+                        level=3 if sev >= 3 else 2,
+                    )
                 )
-            if conv.state == "queued":
-                wait = self.wait_seconds(conv, now)
-                if wait > t.long_wait_seconds:
-                    waits.append(Alert(AlertKind.LONG_WAIT, conv.id, conv.customer_name, wait))
-        frustrated.sort(key=lambda a: (-a.value, a.subject_id))
-        waits.sort(key=lambda a: (-a.value, a.subject_id))
-        over = [
-            Alert(AlertKind.OVER_CAPACITY, a.agent_id, a.name, float(a.load), float(a.capacity))
-            for a in self.agents(now)
-            if a.over_capacity
-        ]
-        return out + frustrated + waits + over
+            wait = self.wait_seconds(conv, now)
+            limit = self._limit(conv)
+            if wait > limit:
+                kind = AlertKind.LONG_WAIT if conv.state == "queued" else AlertKind.UNANSWERED
+                level = 3 if wait >= 2 * limit else 2
+                reasons.append(Alert(kind, conv.id, conv.customer_name, wait, limit, level=level))
+            if not reasons:
+                continue
+            reasons.sort(key=_alert_rank)
+            first = reasons[0]
+            out.append(
+                dataclasses.replace(
+                    first,
+                    department_id=conv.department_id,
+                    department_name=dep_name,
+                    agent_name=agent,
+                    conversation_id=conv.id,
+                    also=tuple((r.kind, r.value) for r in reasons[1:]),
+                )
+            )
+        agents = self.agents(now)
+        for a in agents:
+            if a.over_capacity:
+                out.append(
+                    Alert(
+                        AlertKind.OVER_CAPACITY,
+                        a.agent_id,
+                        a.name,
+                        float(a.load),
+                        float(a.capacity),
+                        level=3 if a.load >= a.capacity + 2 else 2,
+                        agent_name=a.name,
+                    )
+                )
+        out.extend(self._department_alerts(now))
+        out.sort(key=_alert_rank)
+        return out
+
+    def _department_alerts(self, now: datetime) -> list[Alert]:
+        """Customers waiting in a closed department, or with no agent of it online."""
+        known = any(info.department_ids for info in self._agents.values())
+        online: set[str] = set()
+        for info in self._agents.values():
+            if info.status == "online":
+                online.update(info.department_ids)
+        out: list[Alert] = []
+        for dep in self.departments(now):
+            if not dep.waiting:
+                continue
+            if not dep.open_now:
+                kind, level = AlertKind.DEPARTMENT_CLOSED, 2
+            elif known and dep.department_id not in online:
+                kind, level = AlertKind.NO_AGENT_ONLINE, 3
+            else:
+                continue
+            out.append(
+                Alert(
+                    kind,
+                    dep.department_id,
+                    dep.name,
+                    float(dep.waiting),
+                    dep.longest_wait_seconds,
+                    level=level,
+                    department_id=dep.department_id,
+                    department_name=dep.name,
+                )
+            )
+        return out
+
+
+ALERT_ORDER: tuple[AlertKind, ...] = (
+    AlertKind.OFFLINE,
+    AlertKind.NO_AGENT_ONLINE,
+    AlertKind.FRUSTRATED,
+    AlertKind.LONG_WAIT,
+    AlertKind.UNANSWERED,
+    AlertKind.OVER_CAPACITY,
+    AlertKind.DEPARTMENT_CLOSED,
+)
+"""Tie-break between kinds of the same level (``Alert.level`` decides first)."""
+
+ALERTS_PER_KIND = 5
+"""The alerts panel shows at most this many alerts of one kind (the rest are counted)."""
+
+
+def _alert_rank(alert: Alert) -> tuple[int, int, float, str]:
+    return (-alert.level, ALERT_ORDER.index(alert.kind), -alert.value, alert.subject_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertGroup:
+    """Alerts of one department (``department_id == ""``: team-wide, e.g. over capacity)."""
+
+    department_id: str
+    department_name: str
+    alerts: tuple[Alert, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertBoard:
+    """What the alerts panel shows: groups by department, and what the per-kind cap hid."""
+
+    groups: tuple[AlertGroup, ...]
+    hidden: tuple[tuple[AlertKind, int], ...]
+    total: int
+
+
+def arrange_alerts(alerts: Sequence[Alert], per_kind: int = ALERTS_PER_KIND) -> AlertBoard:
+    """Cap each kind at ``per_kind`` (the most serious of it), then group by department.
+
+    A flood of one kind can never hide a rarer one: every kind keeps its own
+    ``per_kind`` lines.  Groups are ordered by their most serious alert.
+    """
+    ranked = sorted(alerts, key=_alert_rank)
+    shown: list[Alert] = []
+    counts: dict[AlertKind, int] = {}
+    hidden: dict[AlertKind, int] = {}
+    for alert in ranked:
+        seen = counts.get(alert.kind, 0)
+        if alert.kind is AlertKind.OFFLINE or seen < per_kind:
+            shown.append(alert)
+        else:
+            hidden[alert.kind] = hidden.get(alert.kind, 0) + 1
+        counts[alert.kind] = seen + 1
+    by_department: dict[str, list[Alert]] = {}
+    names: dict[str, str] = {}
+    for alert in shown:
+        by_department.setdefault(alert.department_id, []).append(alert)
+        names.setdefault(alert.department_id, alert.department_name)
+    groups = tuple(
+        AlertGroup(dep_id, names[dep_id], tuple(items))
+        for dep_id, items in by_department.items()  # insertion order = most serious first
+    )
+    return AlertBoard(
+        groups=groups,
+        hidden=tuple((kind, hidden[kind]) for kind in ALERT_ORDER if kind in hidden),
+        total=len(ranked),
+    )
 
 
 def format_duration(seconds: float | None) -> str:

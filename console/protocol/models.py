@@ -338,6 +338,8 @@ class AgentStats(_Model, kw_only=True):
     chats_today: int = 0
     avg_response_seconds: float | None = None
     last_reply_at: datetime | None = None
+    # Departments the agent works in (empty when the backend does not say).
+    department_ids: list[str] = []
     # Open follow-ups due within the next 24 hours, and open ones already past due.
     follow_ups_due: int = 0
     follow_ups_overdue: int = 0

@@ -954,6 +954,7 @@ class Service:
                     if avg is None or avg[0] is None
                     else round(float(avg[0]), 3),
                     last_reply_at=parse_time(r["last_reply_at"]),
+                    department_ids=self.user_department_ids(r["id"]),
                     follow_ups_overdue=int(counts[0] or 0) if counts else 0,
                     follow_ups_due=int(counts[1] or 0) if counts else 0,
                 )

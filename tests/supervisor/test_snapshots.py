@@ -1,4 +1,5 @@
-"""Snapshots of the supervisor dashboard (our dark/light themes, 80×24 and 200×50) with fixed data.
+"""Snapshots of the supervisor dashboard (our dark/light themes, 80×24, 120×40 and 200×50, en and
+ko) with fixed data.
 
 Data and clock are fixed (``snapshot_data``); the tiny fake Backend there is
 used for these snapshots only.  Behaviour is tested against the real server
@@ -13,7 +14,7 @@ import pytest
 
 from tests.supervisor.snapshot_data import SnapshotApp
 
-SIZES = [(80, 24), (200, 50)]
+SIZES = [(80, 24), (120, 40), (200, 50)]
 THEMES = ["dark", "light"]
 """Our shipped themes (``themes/*.toml``), registered the way the app does."""
 
@@ -57,6 +58,13 @@ def test_dashboard_translated(snap_compare: Any, language: Any, lang: str) -> No
     """Korean and Japanese headers widen their columns instead of being cut (80×24, dark)."""
     language(lang)
     assert snap_compare(SnapshotApp("dark"), terminal_size=(80, 24), run_before=_settle)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_korean(snap_compare: Any, language: Any, size: tuple[int, int]) -> None:
+    """Korean at the wider sizes: grouped alerts with localized durations (80×24: above)."""
+    language("ko")
+    assert snap_compare(SnapshotApp("dark"), terminal_size=size, run_before=_settle)
 
 
 def test_help_wraps_at_80x24(snap_compare: Any) -> None:

@@ -606,6 +606,17 @@ class SupervisorScreen(Screen[None]):
         if key is not None:
             await self.watch_conversation(key)
 
+    @on(AlertsPanel.Chosen)
+    async def _alert_chosen(self, event: AlertsPanel.Chosen) -> None:
+        """Enter on an alert about a chat: watch it (or show the pane if already watched)."""
+        cid = event.conversation_id
+        if self.watch_grid.pane(cid) is None:
+            await self.watch_conversation(cid)
+        self.view = "watch"
+        pane = self.watch_grid.pane(cid)
+        if pane is not None:
+            pane.focus()
+
     async def action_watch(self) -> None:
         key = self.conversations_table.highlighted_key()
         if key is None:

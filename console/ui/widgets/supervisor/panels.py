@@ -13,9 +13,18 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Sparkline, Static
+from textual.message import Message
+from textual.widgets import OptionList, Sparkline, Static
+from textual.widgets.option_list import Option
 
-from console.core.dashboard import Alert, AlertKind, Traffic, format_duration
+from console.core.dashboard import (
+    ALERTS_PER_KIND,
+    Alert,
+    AlertGroup,
+    AlertKind,
+    Traffic,
+    arrange_alerts,
+)
 from console.core.i18n import t
 from console.ui.widgets.supervisor.cells import clean
 
@@ -132,53 +141,142 @@ class TrafficPanel(Vertical):
         )
 
 
-def alert_line(alert: Alert) -> Content:
-    """One alert as a sentence; names are inserted as plain text."""
+def human_duration(seconds: float) -> str:
+    """A wait in words of the UI language (``3m05s``, ``3분 05초``, ``3分05秒``)."""
+    total = int(max(0.0, seconds))
+    if total < 60:
+        return t("supervisor.duration.seconds", s=total)
+    if total < 3600:
+        return t("supervisor.duration.minutes", m=total // 60, s=f"{total % 60:02d}")
+    return t("supervisor.duration.hours", h=total // 3600, m=f"{(total % 3600) // 60:02d}")
+
+
+_ALERT_ICON = {
+    AlertKind.OFFLINE: "⚠",
+    AlertKind.NO_AGENT_ONLINE: "⚠",
+    AlertKind.FRUSTRATED: "●",
+    AlertKind.LONG_WAIT: "◷",
+    AlertKind.UNANSWERED: "◷",
+    AlertKind.OVER_CAPACITY: "▲",
+    AlertKind.DEPARTMENT_CLOSED: "◌",
+}
+
+
+def alert_sentence(kind: AlertKind, alert: Alert, value: float) -> str:
+    """The sentence for one reason (names already cleaned by the caller's ``alert``)."""
     name = clean(alert.subject_name)
-    if alert.kind is AlertKind.OFFLINE:
-        return Content.styled("⚠ " + t("supervisor.alerts.offline"), "bold $error")
-    if alert.kind is AlertKind.FRUSTRATED:
-        text = t("supervisor.alerts.frustrated", name=name, severity=int(alert.value))
-        return Content.styled("● " + text, "bold $error" if alert.value >= 3 else "$warning")
-    if alert.kind is AlertKind.LONG_WAIT:
-        text = t("supervisor.alerts.long_wait", name=name, wait=format_duration(alert.value))
-        return Content.styled("◷ " + text, "$warning")
-    text = t(
-        "supervisor.alerts.over_capacity",
-        name=name,
-        load=int(alert.value),
-        capacity=int(alert.limit),
-    )
-    return Content.styled("▲ " + text, "$error")
+    if kind is AlertKind.OFFLINE:
+        return t("supervisor.alerts.offline")
+    if kind is AlertKind.FRUSTRATED:
+        return t("supervisor.alerts.frustrated", name=name, severity=int(value))
+    if kind is AlertKind.LONG_WAIT:
+        return t("supervisor.alerts.long_wait", name=name, wait=human_duration(value))
+    if kind is AlertKind.UNANSWERED:
+        return t("supervisor.alerts.unanswered", name=name, wait=human_duration(value))
+    if kind is AlertKind.OVER_CAPACITY:
+        return t(
+            "supervisor.alerts.over_capacity",
+            name=name,
+            load=int(value),
+            capacity=int(alert.limit),
+        )
+    if kind is AlertKind.NO_AGENT_ONLINE:
+        return t("supervisor.alerts.no_agent_online", department=name, count=int(value))
+    return t("supervisor.alerts.department_closed", department=name, count=int(value))
 
 
-class AlertsPanel(Static):
-    """The current alerts, most serious first; a calm sentence when there are none."""
+def alert_line(alert: Alert) -> Content:
+    """One alert as a sentence, then where it is (department · agent) and merged reasons.
 
-    DEFAULT_CSS = """
-    AlertsPanel { height: auto; padding: 0 1; }
+    Names are inserted as plain text into ``Content`` parts; nothing is parsed as markup.
+    """
+    style = "bold $error" if alert.level >= 3 else "$warning"
+    if alert.kind is AlertKind.OVER_CAPACITY:
+        style = "$error"
+    parts: list[str | tuple[str, str]] = [
+        (f"{_ALERT_ICON[alert.kind]} {alert_sentence(alert.kind, alert, alert.value)}", style)
+    ]
+    for kind, value in alert.also:
+        parts += [" ", (f"{_ALERT_ICON[kind]} {alert_sentence(kind, alert, value)}", "$warning")]
+    if alert.conversation_id is not None:
+        agent = clean(alert.agent_name) or t("supervisor.department.unassigned")
+        where = t("supervisor.alerts.where", department=clean(alert.department_name), agent=agent)
+        parts += [" ", (f"({where})", "$text-muted")]
+    return Content.assemble(*parts)
+
+
+def group_title(group: AlertGroup) -> Content:
+    if not group.department_id:
+        return Content.styled(t("supervisor.alerts.team"), "bold $accent")
+    return Content.styled(clean(group.department_name), "bold $accent")
+
+
+class AlertsPanel(OptionList):
+    """The current alerts by department, most serious first; Enter on a chat opens it.
+
+    Each kind shows at most ``per_kind`` lines (``arrange_alerts``), so a flood of long
+    waits never hides the one agent over capacity; what the cap hid is counted per kind.
     """
 
+    DEFAULT_CSS = """
+    AlertsPanel { height: auto; max-height: 100%; border: none; padding: 0 1; }
+    AlertsPanel:focus { border: none; }
+    """
+
+    class Chosen(Message):
+        """Enter (or a click) on an alert about a chat."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id, markup=False)
+        super().__init__(id=id, markup=False)
         self.alerts: tuple[Alert, ...] | None = None
-        self.limit = 20
+        self.per_kind = ALERTS_PER_KIND
+        self.lines: list[Content] = []
+        self._targets: dict[int, str] = {}
 
     def show(self, alerts: Sequence[Alert]) -> None:
         current = tuple(alerts)
         if current == self.alerts:
             return
         self.alerts = current
-        title = Content.styled(t("supervisor.alerts.title"), "bold")
+        lines: list[tuple[Content, str | None]] = [
+            (Content.styled(t("supervisor.alerts.title"), "bold"), None)
+        ]
         if not current:
-            body = [Content.styled(t("supervisor.alerts.none"), "$success")]
+            lines.append((Content.styled(t("supervisor.alerts.none"), "$success"), None))
         else:
-            body = [alert_line(a) for a in current[: self.limit]]
-            if len(current) > self.limit:
-                body.append(Content(f"… +{len(current) - self.limit}"))
-        self.update(Content("\n").join([title, *body]))
+            board = arrange_alerts(current, self.per_kind)
+            for group in board.groups:
+                lines.append((group_title(group), None))
+                for alert in group.alerts:
+                    lines.append((Content("  ") + alert_line(alert), alert.conversation_id))
+            for kind, count in board.hidden:
+                more = t(
+                    "supervisor.alerts.more", count=count, kind=t(f"supervisor.alert_kind.{kind}")
+                )
+                lines.append((Content.styled(f"… {more}", "$text-muted"), None))
+        highlighted = self.highlighted
+        self.clear_options()
+        self._targets = {}
+        options: list[Option] = []
+        for index, (content, target) in enumerate(lines):
+            options.append(Option(content, disabled=target is None))
+            if target is not None:
+                self._targets[index] = target
+        self.add_options(options)
+        self.lines = [content for content, _ in lines]
+        if highlighted is not None and highlighted in self._targets:
+            self.highlighted = highlighted
+
+    def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        target = self._targets.get(event.option_index)
+        if target is not None:
+            self.post_message(self.Chosen(target))
 
     @property
     def plain(self) -> str:
-        content = self.render()
-        return content.plain if isinstance(content, Content) else str(content)
+        return "\n".join(line.plain for line in self.lines)
