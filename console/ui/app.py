@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.actions import ActionParseResult
 from textual.app import App
+from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.timer import Timer
@@ -43,6 +44,8 @@ from console.protocol import models as m
 from console.ui.bindings import (
     bindings_for,
     find_collisions,
+    human_key,
+    install_alt_digit_keys,
     translate_bindings,
     unknown_ids,
 )
@@ -99,6 +102,7 @@ class AgentConsoleApp(App[None]):
         gc_tuning: bool = False,
     ) -> None:
         super().__init__()
+        install_alt_digit_keys()  # alt+1…6 arrive as alt+N, not as ¡™£ typed into the reply
         self.config = config
         # Everything the backend returns is typed and sanitized at this boundary
         # (a no-op if cli/demo already wrapped it).
@@ -132,6 +136,10 @@ class AgentConsoleApp(App[None]):
         self.gc_tuning = gc_tuning
         self.attention_gap = ATTENTION_GAP
         self._suppressed = 0
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual's display, with Unicode key names shown as the character (``™``)."""
+        return human_key(super().get_key_display(binding))
 
     # ------------------------------------------------------------------ startup
     @property

@@ -10,13 +10,15 @@ at start (:func:`find_collisions`), naming both ids.
 
 Key choices (measured with Textual 8.2.8's xterm parser):
 
-* ``alt+1`` arrives as ``¡`` (``inverted_exclamation_mark``) from xterm-like
-  terminals and tmux (the parser maps ``ESC 1`` to the macOS Option
-  character), so the pane keys list both names.  Textual drops bindings for
-  printable keys while a text input has focus (``Screen._binding_chain`` asks
-  ``check_consume_key``), even priority ones, so over xterm/tmux ``alt+N``
-  works only outside the composer; ``alt+left/right`` and jump mode
-  (``ctrl+o`` then the pane number) work everywhere.
+* ``alt+1`` arrives from xterm-like terminals and tmux as ``ESC 1``, which
+  Textual's parser maps to the macOS Option character ``¡``
+  (``inverted_exclamation_mark``): a printable key, so while the composer had
+  focus the binding was dropped and ``¡™£¢∞§`` were typed into the reply.
+  :func:`install_alt_digit_keys` removes those table entries so ``ESC N``
+  parses as ``alt+N`` (not printable: the priority pane keys win while
+  typing).  The Option characters stay bound too, for terminals that send
+  them raw (macOS Terminal without "Option as Meta"), and are shown as the
+  character, not their Unicode name (:func:`human_key`).
 * ``f6``/``f7`` are select-line/select-all in ``TextArea``; the expectation
   keys are priority bindings so they win while typing.
 * ``ctrl+left/right`` are word moves in the composer (``TextArea``), so pane
@@ -35,7 +37,10 @@ from typing import Literal
 
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.dom import DOMNode
-from textual.keys import _normalize_key_list  # private: the normaliser Textual uses for keymaps
+from textual.keys import (
+    _normalize_key_list,  # private: the normaliser Textual uses for keymaps
+    key_to_character,
+)
 
 from console.core import i18n
 
@@ -89,6 +94,32 @@ _PANE_CHAR = {
     5: "infinity",
     6: "section_sign",
 }
+
+_ALT_DIGIT_SEQUENCES = tuple(f"\x1b{digit}" for digit in "0123456789")
+
+
+def install_alt_digit_keys() -> None:
+    """Make ``ESC <digit>`` (Alt+digit in xterm, tmux, ssh) parse as ``alt+<digit>``.
+
+    Textual maps these sequences to macOS Option characters (``ESC 1`` → ``¡``)
+    in its private ``ANSI_SEQUENCES_KEYS`` table; without the entries its
+    parser takes the generic path, ESC + key → ``alt+key``.  Idempotent.
+    """
+    from textual._ansi_sequences import ANSI_SEQUENCES_KEYS  # private: the parser's table
+
+    for sequence in _ALT_DIGIT_SEQUENCES:
+        ANSI_SEQUENCES_KEYS.pop(sequence, None)  # type: ignore[attr-defined]
+
+
+def human_key(key: str) -> str:
+    """``trade_mark_sign`` → ``™``, ``alt+pound_sign`` → ``alt+£``; other names unchanged."""
+    *modifiers, name = key.split("+")
+    if len(name) > 1 and "_" in name:
+        character = key_to_character(name)
+        if character is not None and len(character) == 1 and not character.isascii():
+            name = character
+    return "+".join([*modifiers, name])
+
 
 SPECS: tuple[BindingSpec, ...] = (
     # ---------------------------------------------------------------- app
