@@ -71,6 +71,11 @@ class QueuePanel(Vertical):
 
     jump_key = "q"
 
+    _title: Content | None = None
+    _shown: tuple[tuple[str, Content], ...] = ()
+    rebuilds = 0
+    """Times the list was rebuilt (a probe for tests; a tick only rewrites prompts)."""
+
     def compose(self) -> ComposeResult:
         yield Static(Content(tr("queue_title", count=0)), id="queue-title")
         yield QueueList(id="queue-list")
@@ -82,17 +87,33 @@ class QueuePanel(Vertical):
     def show(
         self, queued: list[ConversationEntry], now: datetime, warning: float, critical: float
     ) -> None:
-        self.query_one("#queue-title", Static).update(Content(tr("queue_title", count=len(queued))))
+        title = Content(tr("queue_title", count=len(queued)))
+        if title != self._title:
+            # One row of a fixed height, as wide as the panel: no layout needed.
+            self.query_one("#queue-title", Static).update(title, layout=False)
+            self._title = title
         queue_list = self.queue_list
+        shown = tuple((c.id, queue_prompt(c, now, warning, critical)) for c in queued)
+        if len(shown) == len(self._shown) and all(
+            cid == old_id and len(prompt.plain) == len(old.plain)
+            for (cid, prompt), (old_id, old) in zip(shown, self._shown, strict=True)
+        ):
+            # The once-a-second tick: same chats, same widths, new wait times.  Rewrite
+            # the prompts that changed; the list keeps its options, size and highlight.
+            for (cid, prompt), (_, old) in zip(shown, self._shown, strict=True):
+                if prompt != old:
+                    queue_list.replace_option_prompt(cid, prompt)
+            self._shown = shown
+            return
+        self._shown = shown
+        self.rebuilds += 1
         highlighted = (
             queue_list.get_option_at_index(queue_list.highlighted).id
             if queue_list.highlighted is not None and queue_list.option_count
             else None
         )
         queue_list.clear_options()
-        queue_list.add_options(
-            [Option(queue_prompt(c, now, warning, critical), id=c.id) for c in queued]
-        )
+        queue_list.add_options([Option(prompt, id=cid) for cid, prompt in shown])
         if highlighted is not None:
             for index, conversation in enumerate(queued):
                 if conversation.id == highlighted:
