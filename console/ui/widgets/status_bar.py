@@ -87,26 +87,40 @@ class StatusBar(Horizontal):
     def indicator(self) -> ConnectionIndicator:
         return self.query_one(ConnectionIndicator)
 
+    _shown: dict[str, Content] | None = None
+
+    def _set(self, widget_id: str, content: Content) -> None:
+        """Update one field only if it changed; lay out only if its width changed.
+
+        ``show_me`` runs for every change the workspace applies (each message)."""
+        if self._shown is None:
+            self._shown = {}
+        previous = self._shown.get(widget_id)
+        if previous == content:
+            return
+        self._shown[widget_id] = content
+        layout = previous is None or previous.cell_length != content.cell_length
+        self.query_one(f"#{widget_id}", Static).update(content, layout=layout)
+
     def show_me(self, me: m.Me | None, active: int, queued: int) -> None:
-        me_widget = self.query_one("#me", Static)
-        load_widget = self.query_one("#load", Static)
         if me is None:
-            me_widget.update(Content(tr("signing_in")))
-            load_widget.update(Content(""))
+            self._set("me", Content(tr("signing_in")))
+            self._set("load", Content(""))
             return
         status_style = {"online": "bold $success", "away": "bold $warning"}.get(me.status, "dim")
         accepting = tr("accepting_on") if me.accepting else tr("accepting_off")
-        me_widget.update(
+        self._set(
+            "me",
             Content.assemble(
                 (me.name, "bold"),
                 "  ",
                 (tr(f"status_{me.status}"), status_style),
                 "  ",
                 (accepting, "" if me.accepting else "$warning"),
-            )
+            ),
         )
-        load_widget.update(
-            Content(tr("load_line", active=active, capacity=me.capacity, queued=queued))
+        self._set(
+            "load", Content(tr("load_line", active=active, capacity=me.capacity, queued=queued))
         )
 
 
