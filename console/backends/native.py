@@ -36,7 +36,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
@@ -80,11 +80,12 @@ class _StreamAuthFailed(Exception):
 
 
 class _ReconnectAfter(Exception):
-    """The server asked us to wait (429 on the handshake)."""
+    """The server asked us to wait (429 on the handshake) or to come back (close 1013)."""
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, detail: str = "The server is busy (rate limited).") -> None:
         super().__init__(f"retry after {delay:.1f} s")
         self.delay = delay
+        self.detail = detail
 
 
 def parse_retry_after(value: str | None, *, default: float = 1.0) -> float:
@@ -190,6 +191,8 @@ class NativeBackend(StreamingBackend):
         self._auth_failed = False
         # Event stream state.
         self._last_seq: int | None = resume_after
+        self._resync_on_welcome = False  # our resume point was refused (error frame + 1008)
+        self._welcome_seq: int | None = None  # resume point before the first event
         self._seen_messages: OrderedDict[str, None] = OrderedDict()
         self._events: asyncio.Queue[m.Event | None] | None = None
         self._stream_task: asyncio.Task[None] | None = None
@@ -624,7 +627,7 @@ class NativeBackend(StreamingBackend):
                     return
                 except _ReconnectAfter as exc:
                     delay = exc.delay
-                    detail = "The server is busy (rate limited)."
+                    detail = exc.detail
                 except AuthError as exc:
                     self._fatal_auth(str(exc))  # from the REST re-sync
                     return
@@ -691,18 +694,30 @@ class NativeBackend(StreamingBackend):
         self._ws = ws
         connected_at: float | None = None
         try:
-            await ws.send(msgspec.json.encode(m.Hello(resume_after=self._last_seq)).decode())
+            resume = self._last_seq if self._last_seq is not None else self._welcome_seq
+            await ws.send(msgspec.json.encode(m.Hello(resume_after=resume)).decode())
             first = await asyncio.wait_for(ws.recv(), self._timeout)
             frame = _decode_frame(first)
             frame_type = frame.get("type")
             if frame_type == "welcome":
                 welcome = msgspec.convert(frame, m.Welcome)
-                if self._last_seq is not None and welcome.last_seq < self._last_seq:
+                if self._resync_on_welcome:
+                    # We connected without a resume point: fetch what we may have missed.
+                    self._resync_on_welcome = False
+                    await self._resync(welcome.last_seq, "reset")
+                elif self._last_seq is not None and welcome.last_seq < self._last_seq:
                     # The server's log is behind what we saw (restored or replaced database).
                     await self._resync(welcome.last_seq, "server_behind")
+                if self._last_seq is None:
+                    # Live from here: a reconnect (e.g. after 1013) before any event
+                    # resumes after this point instead of starting from "now" again.
+                    self._welcome_seq = welcome.last_seq
             elif frame_type == "reset":
                 reset = msgspec.convert(frame, m.Reset)
                 await self._resync(reset.last_seq, "reset")
+            elif frame_type == "error":
+                _log_error_frame(frame)
+                self._refused_hello()
             else:
                 raise ConnectionError(f"expected welcome or reset, got {frame_type!r}")
             connected_at = time.monotonic()
@@ -734,7 +749,10 @@ class NativeBackend(StreamingBackend):
                     return
                 await ws.send(ping)
 
+        from websockets.exceptions import ConnectionClosed
+
         beat = asyncio.create_task(heartbeat(), name="native-heartbeat")
+        error_frame: dict[str, Any] | None = None
         try:
             async for raw in ws:
                 last_rx = time.monotonic()
@@ -750,16 +768,62 @@ class NativeBackend(StreamingBackend):
                 elif kind == "reset":
                     await self._resync(msgspec.convert(frame, m.Reset).last_seq, "reset")
                 elif kind == "error":
-                    log.warning("stream error frame: %r", frame.get("error") or frame)
+                    error_frame = frame
+                    _log_error_frame(frame)
                 else:
                     log.debug("stream: ignoring frame type %r", kind)
+        except ConnectionClosed:
+            pass  # the close code decides below
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await beat
         if self._stop is not None and self._stop.is_set():
             return
-        raise ConnectionError("The server closed the event stream.")
+        await self._after_close(ws.close_code, ws.close_reason or "", error_frame)
+
+    def _refused_hello(self) -> NoReturn:
+        """Our hello was refused (a resume point the server cannot use): start over
+        without one and re-sync over REST, instead of repeating it forever."""
+        self._last_seq = self._welcome_seq = None
+        self._resync_on_welcome = True
+        raise ConnectionError("The server refused the stream's resume point; re-syncing.")
+
+    async def _after_close(
+        self, code: int | None, reason: str, error_frame: dict[str, Any] | None
+    ) -> None:
+        """Decide what a close code means (docs/protocol.md §11); always raises."""
+        reason = _clean(reason)[:120]
+        if code == 1008 and error_frame is not None:
+            self._refused_hello()
+        if code == 1008:
+            # Policy: the token was revoked or has expired (a reconnect would get 401).
+            # Ask REST to be sure; a network error here just means "reconnect".
+            status = 0
+            with contextlib.suppress(Exception):
+                status = (await self._http().get("/me")).status_code
+            if status == 401:
+                why = f" ({reason})" if reason else ""
+                raise _StreamAuthFailed(
+                    f"The server ended the session{why}: the token was revoked or has "
+                    "expired. Ask for a new token."
+                )
+            raise ConnectionError(f"The server closed the event stream (1008 {reason}).")
+        if code == 1013:
+            # The server dropped a reader that fell behind or stalled: come back soon and
+            # resume after the last seq we handed out (the server replays the rest).
+            log.info("stream: the server asked us to reconnect (1013 %s)", reason)
+            raise _ReconnectAfter(
+                self._backoff_base,
+                "The server asked the console to reconnect; resuming where it left off.",
+            )
+        if code in (1007, 1009):
+            log.warning("stream: the server refused a frame we sent (%d %s)", code, reason)
+        raise ConnectionError(
+            f"The server closed the event stream ({code} {reason})."
+            if code not in (None, 1000, 1001, 1006)
+            else "The server closed the event stream."
+        )
 
     def _on_event(self, frame: dict[str, Any]) -> None:
         try:
@@ -810,6 +874,12 @@ def _clean(text: str) -> str:
     from console.core.sanitize import sanitize_single_line  # ~30 ms; only needed on errors
 
     return sanitize_single_line(text)
+
+
+def _log_error_frame(frame: dict[str, Any]) -> None:
+    error = frame.get("error")
+    text = error.get("message") or error.get("code") if isinstance(error, dict) else None
+    log.warning("stream: the server sent an error: %s", _clean(str(text or frame)[:300]))
 
 
 def _decode_frame(raw: str | bytes) -> dict[str, Any]:
