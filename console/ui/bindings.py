@@ -303,6 +303,15 @@ SPECS: tuple[BindingSpec, ...] = (
         show=False,
         help="Write a note on the focused chat's customer.",
     ),
+    BindingSpec(
+        "toggle-note-mode",
+        "alt+n",
+        "toggle_note_mode",
+        "Internal note",
+        priority=True,  # alt+n carries the character "n": the composer would type it
+        help="Switch the composer between a reply and an internal note "
+        "(notes stay in the chat for agents; the customer never sees them).",
+    ),
     # ---------------------------------------------------------------- composer
     BindingSpec(
         "send-reply",

@@ -25,6 +25,14 @@ def burst(app: object, *keys: str) -> None:
         app.post_message(events.Key(names.get(key, key), character))  # type: ignore[attr-defined]
 
 
+def burst_events(data: str) -> list[object]:
+    """The key events Textual's parser makes of bytes from the terminal."""
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    return [*parser.feed(data), *parser.feed("")]
+
+
 def _seed_replies(server: RefServer, agent: str) -> None:
     http = agent_http(server, agent)
     for category, shortcut, title, body in _REPLIES:
@@ -100,3 +108,55 @@ async def test_trigger_badge_clears_once_the_agent_answers(ref_server: RefServer
         assert entry is not None and entry.severity == 0
         await asyncio.to_thread(customer.say, "Still broken???")
         await wait_for(pilot, lambda: "⚑" in pane.header().plain, what="badge back")
+
+
+async def test_a_note_is_stored_internal_and_never_reaches_the_customer(
+    ref_server: RefServer,
+) -> None:
+    """Alt+N switches the composer to note mode (label, class); Enter stores an internal
+    note drawn as one; the customer API never lists it; Alt+N again replies normally."""
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Noor Ali", department=dept)
+    http = agent_http(ref_server, "Noor Ali")
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
+        customer = Customer(ref_server, "Mina Park")
+        await asyncio.to_thread(customer.start, dept, "hello, my parcel is late")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.grid.panes, what="a chat pane")
+        pane = screen.grid.panes[0]
+        composer = pane.composer
+        composer.focus()
+        for event in burst_events("\x1bn"):  # Alt+N as xterm/tmux send it
+            app.post_message(event)  # type: ignore[arg-type]
+        await wait_for(pilot, lambda: composer.note_mode, what="note mode")
+        assert composer.text == ""  # the "n" of Alt+N was not typed
+        assert "customer does not see" in str(composer.border_title)
+        await pilot.press(*"Customer sounds upset, check refund history", "enter")
+        note = "Customer sounds upset, check refund history"
+        await wait_for(
+            pilot,
+            lambda: any(
+                i.body == note and i.internal and i.delivery == "sent"
+                for i in pane.transcript.items()
+            ),
+            what="note shown as internal and sent",
+        )
+        assert composer.note_mode  # stays a note until switched back
+        stored = http.get(f"/conversations/{pane.conversation_id}/messages").json()["items"]
+        assert [m["internal"] for m in stored if m["body"] == note] == [True]
+        await pilot.press("alt+n")
+        await wait_for(pilot, lambda: not composer.note_mode, what="reply mode")
+        await pilot.press(*"We are on it", "enter")
+        await wait_for(
+            pilot,
+            lambda: any(
+                i.body == "We are on it" and i.delivery == "sent" for i in pane.transcript.items()
+            ),
+            what="reply sent",
+        )
+        bodies = [m["body"] for m in await asyncio.to_thread(customer.messages)]
+        assert "We are on it" in bodies
+        assert note not in bodies

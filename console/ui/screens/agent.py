@@ -476,10 +476,13 @@ class AgentScreen(Screen[None]):
         composer = event.composer
         if composer.conversation_id is None:
             return
-        if self.submit_text(composer.conversation_id, event.text, composer=composer):
+        if self.submit_text(
+            composer.conversation_id, event.text, composer=composer, internal=event.internal
+        ):
             composer.set_reply("")
-            # A real answer keeps the promise; expectation keys start a new one.
-            self.controller.promises.fulfil(composer.conversation_id)
+            # A real answer keeps the promise (a note does not); expectation keys start a new one.
+            if not event.internal:
+                self.controller.promises.fulfil(composer.conversation_id)
 
     @on(Composer.Typing)
     def composer_typing(self, event: Composer.Typing) -> None:
@@ -517,7 +520,12 @@ class AgentScreen(Screen[None]):
             pane.prepend_older()
 
     def submit_text(
-        self, conversation_id: str, text: str, *, composer: Composer | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        composer: Composer | None = None,
+        internal: bool = False,
     ) -> bool:
         """Fill placeholders, refuse unknown or unfilled ones, then send.  True if sent."""
         body = text.strip()
@@ -535,7 +543,7 @@ class AgentScreen(Screen[None]):
                 first = result.problems[0]
                 composer.select_range(first.start + offset, first.end + offset)
             return False
-        self._send(conversation_id, result.text)
+        self._send(conversation_id, result.text, internal)
         return True
 
     def placeholder_values(self, conversation: m.Conversation) -> dict[str, str | None]:
@@ -543,9 +551,9 @@ class AgentScreen(Screen[None]):
         return values_for(conversation, store.me, store.customer(conversation.customer_id))
 
     @work(group="send")
-    async def _send(self, conversation_id: str, body: str) -> None:
+    async def _send(self, conversation_id: str, body: str, internal: bool = False) -> None:
         try:
-            await self.controller.send(conversation_id, body)
+            await self.controller.send(conversation_id, body, internal=internal)
         except BackendError as error:
             self.app.notify(tr("send_failed", reason=str(error)), severity="error", markup=False)
 
@@ -655,6 +663,15 @@ class AgentScreen(Screen[None]):
             self.add_class("-side-forced")
         self.query_one("#side").remove_class("-hidden")
         self.queue_panel.queue_list.focus()
+
+    def action_toggle_note_mode(self) -> None:
+        """Composer of the focused chat: reply ↔ internal note."""
+        pane = self.active_pane
+        if pane is None:
+            self.app.notify(tr("no_active_chat"), severity="warning", markup=False)
+            return
+        pane.composer.set_note_mode(not pane.composer.note_mode)
+        pane.composer.focus()
 
     def action_add_note(self) -> None:
         if self.has_class("-narrow"):

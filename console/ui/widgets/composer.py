@@ -105,16 +105,31 @@ class Composer(TextArea):
         min-height: 3;
         max-height: 10;
     }
+    Composer.-note, Composer.-note:focus {
+        border: tall $warning;
+        background: $warning 12%;
+        border-title-color: $warning;
+        border-title-style: bold;
+    }
     """
 
     class Submitted(Message):
-        """The agent pressed Enter on a non-empty reply."""
+        """The agent pressed Enter on a non-empty reply (``internal``: a note, never sent
+        to the customer)."""
 
-        def __init__(self, composer: Composer, text: str, conversation_id: str | None) -> None:
+        def __init__(
+            self,
+            composer: Composer,
+            text: str,
+            conversation_id: str | None,
+            *,
+            internal: bool = False,
+        ) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
             self.conversation_id = conversation_id
+            self.internal = internal
 
         @property
         def control(self) -> Composer:
@@ -235,6 +250,24 @@ class Composer(TextArea):
         self.move_cursor(result.end_location)
         self.save_draft()
 
+    @property
+    def note_mode(self) -> bool:
+        """Enter saves an internal note instead of sending a reply."""
+        return self.has_class("-note")
+
+    def set_note_mode(self, on: bool) -> None:
+        """Switch between reply and internal note: warning-coloured border, a label saying
+        the customer does not see it, and no typing indicator for the customer."""
+        if on == self.note_mode:
+            return
+        if on:
+            self._stop_typing()
+        self.set_class(on, "-note")
+        self.border_title = widget_text("widgets.composer.note_label") if on else None
+        self.placeholder = widget_text(
+            "widgets.composer.note_placeholder" if on else "widgets.composer.placeholder"
+        )
+
     def canned_query(self) -> str:
         """The word after a lone ``/`` or ``#`` trigger (what the palette searches), else ``""``."""
         stripped = self.text.strip()
@@ -308,7 +341,7 @@ class Composer(TextArea):
             )
             return
         self._stop_typing()
-        message = self.Submitted(self, text, self.conversation_id)
+        message = self.Submitted(self, text, self.conversation_id, internal=self.note_mode)
         if self.clear_on_submit:
             self.post_message(message)
             self._set_text_programmatically("")
@@ -425,6 +458,8 @@ class Composer(TextArea):
         self._note_typing()
 
     def _note_typing(self) -> None:
+        if self.note_mode:
+            return  # writing a note: the customer must not see "agent is typing"
         now = time.monotonic()
         if not self._typing_active or now - self._typing_sent_at >= self.typing_interval:
             self._typing_active = True
