@@ -163,11 +163,23 @@ def item_id(stored: StoredMessage) -> str:
 class ChatPane(Vertical):
     """A conversation: header, transcript and composer."""
 
+    # Focus is a shape, not only a colour (issue 14): in a 256- or 16-colour
+    # terminal the accent and warning colours can be the same, so the focused
+    # pane alone has a double border and an inverse title; the SLA level keeps
+    # its colour on either shape (round/heavy unfocused, double focused).
     DEFAULT_CSS = """
-    ChatPane { border: round $panel-lighten-2; height: 1fr; width: 1fr; }
-    ChatPane:focus-within { border: round $accent; }
+    ChatPane {
+        border: round $panel-lighten-2; height: 1fr; width: 1fr;
+        border-title-align: left; border-title-color: $text-muted;
+    }
     ChatPane.-warning { border: round $warning; }
     ChatPane.-critical { border: heavy $error; }
+    ChatPane:focus-within {
+        border: double $accent;
+        border-title-color: $accent; border-title-style: reverse bold;
+    }
+    ChatPane:focus-within.-warning { border: double $warning; border-title-color: $warning; }
+    ChatPane:focus-within.-critical { border: double $error; border-title-color: $error; }
     ChatPane.-trigger PaneHeader { background: $error 30%; }
     ChatPane > TranscriptView { height: 1fr; }
     ChatPane > Composer, ChatPane > Composer:focus {
@@ -183,6 +195,7 @@ class ChatPane(Vertical):
         self.conversation_id = conversation_id
         self.controller = controller
         self.drafts = drafts
+        self._index = -1
         self.index = 0
         self.warning_seconds = 60.0
         self.critical_seconds = 180.0
@@ -190,6 +203,19 @@ class ChatPane(Vertical):
         self._shown: dict[str, str] = {}  # item id → delivery shown
         self._unsettled: set[str] = set()  # item ids shown as pending or failed
         self._labels_revision = -2
+
+    @property
+    def index(self) -> int:
+        """Place in the grid (0-based); shown as the border title, inverse when focused."""
+        return self._index
+
+    @index.setter
+    def index(self, value: int) -> None:
+        if value == self._index:
+            return
+        self._index = value
+        number = CIRCLED[value] if 0 <= value < len(CIRCLED) else f"{value + 1}"
+        self.border_title = Content(f" {number} ")
 
     def _remember(self, key: str, delivery: str) -> None:
         self._shown[key] = delivery
