@@ -132,6 +132,7 @@ NOTES: dict[tuple[str, str], str] = {
     ("QueueStats", "longest_wait_seconds"): "age of the oldest `queued_at`",
     ("QueueStats", "avg_first_response_seconds"): "today (UTC); null without data",
     ("QueueStats", "avg_response_seconds"): "today (UTC), every answer to a waiting customer",
+    ("QueueStats", "created_today"): "conversations created today (UTC)",
     ("AgentStats", "load"): "active chats",
     ("AgentStats", "chats_today"): "conversations assigned today (UTC)",
     ("AgentStats", "department_ids"): "departments the agent serves (empty: the backend does not say)",

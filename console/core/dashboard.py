@@ -272,6 +272,7 @@ class Dashboard:
         self._last_agent_reply: dict[str, datetime] = {}
         self._created: dict[str, datetime] = {}
         self._created_order: list[tuple[datetime, str]] = []  # sorted by creation time
+        self._created_department: dict[str, str] = {}
         self._abandoned_seen: dict[str, str] = {}
         self._first_response: dict[str, tuple[str, float]] = {}
         self._changes = Changes()
@@ -328,7 +329,7 @@ class Dashboard:
             self.apply_conversation(conv)
 
     def apply_conversation(self, conv: m.Conversation) -> None:
-        self._note_created(conv.id, conv.created_at)
+        self._note_created(conv.id, conv.created_at, conv.department_id)
         if conv.first_response_at is not None and conv.id not in self._first_response:
             start = conv.queued_at or conv.created_at
             self._first_response[conv.id] = (
@@ -412,10 +413,11 @@ class Dashboard:
         elif isinstance(data, m.QueueStats):
             self.apply_queue_stats(data)
 
-    def _note_created(self, conversation_id: str, created_at: datetime) -> None:
+    def _note_created(self, conversation_id: str, created_at: datetime, department_id: str) -> None:
         if conversation_id in self._created:
             return
         self._created[conversation_id] = created_at
+        self._created_department[conversation_id] = department_id
         bisect.insort(self._created_order, (created_at, conversation_id))
         self._changes.traffic = True
 
@@ -625,9 +627,28 @@ class Dashboard:
         if cutoff:
             for _at, cid in self._created_order[:cutoff]:
                 self._created.pop(cid, None)
+                self._created_department.pop(cid, None)
             del self._created_order[:cutoff]
         buckets = [0] * minutes
-        for created_at, _cid in self._created_order:
+        # The backend's per-minute counts win (they include chats this console never saw,
+        # so every console shows the same figure); chats seen on the stream after the
+        # backend counted are added, and departments without backend counts are counted here.
+        counted: dict[str, datetime] = {}
+        for q in self._queue_stats.values():
+            if not q.created_per_minute or q.counted_at is None:
+                continue
+            counted[q.department_id] = q.counted_at
+            first = q.counted_at.replace(second=0, microsecond=0) - timedelta(
+                minutes=len(q.created_per_minute) - 1
+            )
+            for offset, count in enumerate(q.created_per_minute):
+                index = int((first + timedelta(minutes=offset) - start).total_seconds() // 60)
+                if 0 <= index < minutes:
+                    buckets[index] += count
+        for created_at, cid in self._created_order:
+            at = counted.get(self._created_department.get(cid, ""))
+            if at is not None and created_at <= at:
+                continue  # the backend counted it
             index = int((created_at - start).total_seconds() // 60)
             if 0 <= index < minutes:
                 buckets[index] += 1

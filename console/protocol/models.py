@@ -326,6 +326,12 @@ class QueueStats(_Model, kw_only=True):
     avg_response_seconds: float | None = None
     abandoned_today: int = 0
     open_now: bool = True
+    # New conversations per minute over the last ``TRAFFIC_MINUTES`` minutes, oldest first;
+    # the last entry is the minute that contains ``counted_at`` (partial).  Empty when the
+    # backend does not count them (the console then counts the chats it sees).
+    created_per_minute: list[int] = []
+    counted_at: datetime | None = None
+    created_today: int = 0
 
 
 class AgentStats(_Model, kw_only=True):

@@ -900,6 +900,10 @@ class Service:
             "SELECT COUNT(*) FROM conversations WHERE department_id = ? AND abandoned = 1 AND closed_at >= ?",
             (dept_id, start),
         )
+        created = self.db.one(
+            "SELECT COUNT(*) FROM conversations WHERE department_id = ? AND created_at >= ?",
+            (dept_id, start),
+        )
         longest = 0.0
         if waiting and waiting[1]:
             longest = max(0.0, (now - datetime.fromisoformat(waiting[1])).total_seconds())
@@ -915,7 +919,26 @@ class Service:
             avg_response_seconds=None if avg is None or avg[0] is None else round(float(avg[0]), 3),
             abandoned_today=int(abandoned[0]) if abandoned else 0,
             open_now=department_open(dept, now),
+            created_per_minute=self._created_per_minute(dept_id, now),
+            counted_at=now,
+            created_today=int(created[0]) if created else 0,
         )
+
+    TRAFFIC_MINUTES = 30
+
+    def _created_per_minute(self, dept_id: str, now: datetime) -> list[int]:
+        """New conversations per minute, the last ``TRAFFIC_MINUTES`` minutes (current last)."""
+        minutes = self.TRAFFIC_MINUTES
+        start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
+        buckets = [0] * minutes
+        for (created_at,) in self.db.all(
+            "SELECT created_at FROM conversations WHERE department_id = ? AND created_at >= ?",
+            (dept_id, iso(start)),
+        ):
+            index = int((datetime.fromisoformat(created_at) - start).total_seconds() // 60)
+            if 0 <= index < minutes:
+                buckets[index] += 1
+        return buckets
 
     def queues_view(self) -> m.QueuesView:
         rows = self.db.all("SELECT * FROM departments ORDER BY position, created_at")

@@ -22,6 +22,7 @@ benchmark) it reads ``backend.events()`` itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -65,6 +66,8 @@ POLL_SECONDS = 10.0
 POLL_SOON_SECONDS = 2.0
 """After an event that moves agent day figures (replies, assignments), re-read within this."""
 HISTORY_LIMIT = 100
+TRANSCRIPT_READS = 4
+"""Open conversations whose history loads at once (severity from the whole transcript)."""
 WIDE_COLUMNS = 150
 """From this width departments and agents sit side by side (both tables need ~75 columns)."""
 
@@ -436,9 +439,46 @@ class SupervisorScreen(Screen[None]):
             for state in ("queued", "active"):
                 conversations.extend(await self._all_conversations(state))
             self.dashboard.replace_conversations(conversations)
+            self.load_transcripts()
             await self._poll_server_views()
         except BackendError as exc:
             self.notify(t("supervisor.error.load", error=str(exc)), severity="error", markup=False)
+
+    def _reader(self) -> Any:
+        """The read path: the screen's read-only gateway when it has one, else its backend."""
+        return getattr(self, "gateway", None) or getattr(self, "backend", None)
+
+    @work(exclusive=True, group="supervisor-transcripts")
+    async def load_transcripts(self) -> None:
+        """The recent transcript (``HISTORY_LIMIT`` messages) of every open conversation the
+        store has no history for, so trigger severity comes from the conversation and not
+        from what this console happened to see since it started (two supervisors agree)."""
+        store = self.store
+        reader = self._reader()
+        if store is None or reader is None:
+            return
+        limit = asyncio.Semaphore(TRANSCRIPT_READS)
+
+        async def one(conv: m.Conversation) -> None:
+            entry = store.entry(conv.id)
+            if entry is not None and store.transcript(conv.id).loaded:
+                return
+            async with limit:
+                try:
+                    page = await reader.list_messages(conv.id, limit=HISTORY_LIMIT)
+                except BackendError as exc:
+                    log.info("history of %s not loaded: %s", conv.id, exc)
+                    return
+            try:
+                if store.entry(conv.id) is None:
+                    store.upsert_conversation(conv)
+                store.load_messages(conv.id, page, older=True)
+            except Exception:
+                log.exception("store could not take the history of %s", conv.id)
+                return
+            self.dashboard.mark_conversation(conv.id)
+
+        await asyncio.gather(*(one(c) for c in list(self.dashboard.conversations.values())))
 
     async def _all_conversations(self, state: m.ConversationState) -> list[m.Conversation]:
         items: list[m.Conversation] = []

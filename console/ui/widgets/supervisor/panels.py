@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -99,11 +100,35 @@ class ReadOnlyBar(Static):
         return content.plain if isinstance(content, Content) else str(content)
 
 
+class TrafficAxis(Static):
+    """The sparkline's time axis and scale: ``-30m`` at the left, ``█ = 5/min`` (the height
+    of the tallest bar) in the middle, ``now`` at the right."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self.minutes = 30
+        self.peak = 0
+
+    def render(self) -> Content:
+        width = self.content_region.width or self.size.width
+        left = t("supervisor.traffic.ago", minutes=self.minutes)
+        middle = t("supervisor.traffic.scale", peak=self.peak)
+        right = t("supervisor.traffic.now")
+        used = cell_len(left) + cell_len(middle) + cell_len(right)
+        if width < used + 2:
+            gap = max(1, width - cell_len(left) - cell_len(right))
+            return Content.styled(left + " " * gap + right, "$text-muted")
+        centre = width // 2 - cell_len(middle) // 2
+        first = max(1, centre - cell_len(left))
+        second = max(1, width - centre - cell_len(middle) - cell_len(right))
+        return Content.styled(left + " " * first + middle + " " * second + right, "$text-muted")
+
+
 class TrafficPanel(Vertical):
-    """New chats per minute as a sparkline, plus abandoned today."""
+    """New chats per minute as a sparkline with its scale and time axis, plus abandoned today."""
 
     DEFAULT_CSS = """
-    TrafficPanel { height: 3; }
+    TrafficPanel { height: 4; }
     TrafficPanel > Sparkline { height: 1; margin: 0 1; }
     TrafficPanel > Static { height: 1; padding: 0 1; }
     """
@@ -115,6 +140,7 @@ class TrafficPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="traffic-title", markup=False)
         yield Sparkline([], id="traffic-sparkline")
+        yield TrafficAxis(id="traffic-axis")
         yield Static("", id="traffic-abandoned", markup=False)
 
     def show(self, traffic: Traffic) -> None:
@@ -132,6 +158,11 @@ class TrafficPanel(Vertical):
                 )
             )
         )
+        axis = self.query_one(TrafficAxis)
+        scale = (len(series), max(series, default=0))
+        if (axis.minutes, axis.peak) != scale:
+            axis.minutes, axis.peak = scale
+            axis.refresh()
         self.query_one(Sparkline).data = [float(v) for v in series]
         self.query_one("#traffic-abandoned", Static).update(
             Content.styled(
