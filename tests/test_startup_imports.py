@@ -180,7 +180,13 @@ def test_first_frame_is_painted_before_the_network_stack_loads(tmp_path: Path) -
     first, after = set(data["first"]), set(data["after"])
     assert "screen:LoadingScreen" in first
     assert "textual.app" in first and "console.backends.native" in first
-    lazy = (*NETWORK_AND_SERVER, "console.ui.screens.supervisor", "console.core.dashboard")
+    lazy = (
+        *NETWORK_AND_SERVER,
+        "console.ui.screens.agent",  # built after the role is known
+        "console.ui.widgets.transcript",
+        "console.ui.screens.supervisor",
+        "console.core.dashboard",
+    )
     assert present(first, lazy) == []
     assert "httpx" in after  # the worker did connect (and fail) after the first frame
 

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.actions import ActionParseResult
@@ -50,9 +50,12 @@ from console.ui.bindings import (
     unknown_ids,
 )
 from console.ui.commands import ActionCommands
-from console.ui.screens.agent import AgentScreen, WorkspaceSettings
 from console.ui.screens.help import HelpScreen, active_binding_rows
 from console.ui.screens.loading import LoadingScreen
+
+if TYPE_CHECKING:
+    # Imported when the agent screen is built, after the first frame (~25 ms of imports).
+    from console.ui.screens.agent import AgentScreen, WorkspaceSettings
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +119,7 @@ class AgentConsoleApp(App[None]):
         self.lang = set_language(lang or getattr(config, "language", None))
         translate_bindings(self)
         self.clock: Clock = clock or system_clock
-        self.settings = WorkspaceSettings.from_config(config)
+        self._settings: WorkspaceSettings | None = None
         self.keymap: dict[str, str] = dict(getattr(config, "keymap", None) or {})
         self._wanted_theme = theme or getattr(config, "theme", None)
         self.controller = WorkspaceController(
@@ -142,6 +145,20 @@ class AgentConsoleApp(App[None]):
         return human_key(super().get_key_display(binding))
 
     # ------------------------------------------------------------------ startup
+    @property
+    def settings(self) -> WorkspaceSettings:
+        """The workspace settings from the config (built on first use: the agent screen's
+        module, which defines them, is imported after the first frame)."""
+        if self._settings is None:
+            from console.ui.screens.agent import WorkspaceSettings
+
+            self._settings = WorkspaceSettings.from_config(self.config)
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: WorkspaceSettings) -> None:
+        self._settings = value
+
     @property
     def workspace_ready(self) -> bool:
         """The agent workspace is up and has drawn its first state."""
@@ -200,6 +217,8 @@ class AgentConsoleApp(App[None]):
             self.readonly = True
             await self._show_supervisor()
         else:
+            from console.ui.screens.agent import AgentScreen
+
             self.agent_screen = AgentScreen(self.controller, self.settings)
             await self.switch_screen(self.agent_screen)
         self.loading_screen = None
