@@ -22,3 +22,15 @@ def test_headless_imports_do_not_load_the_tui(module: str) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_simulator_runs_without_loading_the_server() -> None:
+    """console.sim is an HTTP client: planning chats (which reads the seed data) loads no server."""
+    code = (
+        "import sys\n"
+        "import console.sim.runner, console.sim.plan as plan\n"
+        "assert plan._people('en') and plan._department_name('billing')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('console.server'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -180,6 +180,10 @@ class Backend(abc.ABC):
     async def agents(self) -> m.AgentsView:
         return m.AgentsView(items=[])
 
+    async def transfer_targets(self, conversation_id: str) -> list[m.AgentStats]:
+        """Colleagues this chat may be transferred to (default: every agent of ``agents()``)."""
+        return list((await self.agents()).items)
+
     async def list_departments(self) -> list[m.Department]:
         return []
 
@@ -328,6 +332,9 @@ class ReadOnlyBackend(Backend):
 
     async def agents(self) -> m.AgentsView:
         return await self._inner.agents()
+
+    async def transfer_targets(self, conversation_id: str) -> list[m.AgentStats]:
+        return await self._inner.transfer_targets(conversation_id)
 
     async def list_departments(self) -> list[m.Department]:
         return await self._inner.list_departments()

@@ -37,11 +37,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from console.backends.base import Backend, BackendError, ConnectionPhase, ConnectionState
+from console.backends.base import (
+    Backend,
+    BackendError,
+    Capability,
+    ConnectionPhase,
+    ConnectionState,
+)
 from console.core import i18n
 from console.core.events import TypedEvent, typed_event
 from console.core.expectations import Promises, PromiseTimer
+from console.core.reducers import sanitize_model, severity_of
 from console.core.store import Area, Change, ConversationEntry, Store, StoredMessage
+from console.core.supervision import SupervisorGateway
 from console.protocol import models as m
 
 log = logging.getLogger(__name__)
@@ -149,6 +157,7 @@ class WorkspaceController:
         self._events: AsyncIterator[m.Event] | None = None
         self._gone: set[str] = set()
         self._listeners: list[Callable[[m.Event, Any], None]] = []
+        self._customers_requested: set[str] = set()
         self.read_interval = READ_RECEIPT_INTERVAL
         self._read_sent: dict[str, float] = {}  # conversation -> monotonic time of the last POST
         self._read_later: dict[str, asyncio.TimerHandle] = {}
@@ -194,7 +203,8 @@ class WorkspaceController:
         await self._wait_connected(STREAM_SUBSCRIBE_WAIT)
         await self.resync()
         try:
-            self.departments = {d.id: d for d in await self.backend.list_departments()}
+            departments = await self.backend.list_departments()
+            self.departments = {d.id: d for d in map(sanitize_model, departments)}
         except BackendError as error:
             log.info("departments unavailable: %s", error)
         assert self.store.me is not None
@@ -490,19 +500,105 @@ class WorkspaceController:
         return me
 
     async def load_customer(self, customer_id: str) -> None:
+        self._customers_requested.add(customer_id)
         customer = await self.backend.get_customer(customer_id)
         self._absorb(self.store.load_customer(customer))
         notes = await self.backend.list_customer_notes(customer_id)
         self._absorb(self.store.load_customer_notes(customer_id, notes))
-        self.past[customer_id] = await self.backend.list_customer_conversations(customer_id)
+        past = await self.backend.list_customer_conversations(customer_id)
+        self.past[customer_id] = [sanitize_model(c) for c in past]
         self._mark_customer(customer_id)
 
     async def add_note(self, customer_id: str, body: str) -> m.CustomerNote:
-        note = await self.backend.add_customer_note(customer_id, body)
+        note = sanitize_model(await self.backend.add_customer_note(customer_id, body))
         notes = self.store.customer_notes(customer_id)
         if all(n.id != note.id for n in notes):
             self._absorb(self.store.load_customer_notes(customer_id, [*notes, note]))
         return note
+
+    # ------------------------------------------------------------------ gateway
+    # Every backend call a screen needs goes through here; what comes back is
+    # the Store's (sanitized on ingest) copy or passes through sanitize_model.
+
+    @property
+    def connection(self) -> ConnectionState:
+        return self.backend.connection
+
+    def on_connection_change(self, callback: Callable[[ConnectionState], None]) -> None:
+        self.backend.on_connection_change(callback)
+
+    def supervision(self) -> SupervisorGateway:
+        """The read-only gateway the supervisor screen reads through (same backend)."""
+        return SupervisorGateway(self.backend)
+
+    def can(self, capability: Capability) -> bool:
+        """Whether the backend offers ``capability`` (the UI hides what it cannot do)."""
+        return capability in self.backend.capabilities
+
+    def wants_customer(self, customer_id: str) -> bool:
+        """True once per customer not loaded yet: the caller should ``load_customer`` it."""
+        if not self.can(Capability.CUSTOMERS) or self.store.customer(customer_id) is not None:
+            return False
+        if customer_id in self._customers_requested:
+            return False
+        self._customers_requested.add(customer_id)
+        return True
+
+    def _stored_or_clean(self, conversation: m.Conversation) -> m.Conversation:
+        stored = self.conversation(conversation.id)
+        return stored if stored is not None else sanitize_model(conversation)
+
+    async def close(self, conversation_id: str, request: m.CloseRequest) -> m.Conversation:
+        conversation = await self.backend.close(conversation_id, request)
+        await self.take_conversation(conversation)
+        return self._stored_or_clean(conversation)
+
+    async def transfer(self, conversation_id: str, request: m.TransferRequest) -> m.Conversation:
+        conversation = await self.backend.transfer(conversation_id, request)
+        await self.take_conversation(conversation)
+        return self._stored_or_clean(conversation)
+
+    async def transfer_targets(
+        self, conversation_id: str
+    ) -> tuple[list[m.Department], list[m.AgentStats]]:
+        """Departments and colleagues (not me) this chat may go to, sanitized."""
+        try:
+            agents = await self.backend.transfer_targets(conversation_id)
+        except BackendError as error:
+            log.info("transfer targets unavailable: %s", error)
+            agents = []
+        me = self.me
+        colleagues = [sanitize_model(a) for a in agents if me is None or a.agent_id != me.id]
+        return list(self.departments.values()), colleagues
+
+    async def past_conversation(
+        self, conversation_id: str
+    ) -> tuple[m.Conversation, list[StoredMessage]]:
+        """A closed chat for the read-only window: sanitized, triggers found on clean text."""
+        conversation = sanitize_model(await self.backend.get_conversation(conversation_id))
+        page = await self.backend.list_messages(conversation_id)
+        messages = []
+        for message in page.items:
+            clean = sanitize_model(message)
+            messages.append(StoredMessage(clean, triggers=severity_of(clean)))
+        return conversation, messages
+
+    async def canned_replies(self, query: str = "") -> list[m.CannedReply] | None:
+        """Canned replies, sanitized; ``None`` if the backend has none."""
+        if not self.can(Capability.CANNED_REPLIES):
+            return None
+        return [sanitize_model(reply) for reply in await self.backend.list_canned_replies(query)]
+
+    async def search(self, query: str) -> m.SearchResults:
+        return sanitize_model(await self.backend.search(query))
+
+    async def download_attachment(self, attachment_id: str) -> bytes:
+        return await self.backend.download_attachment(attachment_id)
+
+    async def upload_attachment(
+        self, filename: str, content: bytes, content_type: str | None = None
+    ) -> m.Attachment:
+        return sanitize_model(await self.backend.upload_attachment(filename, content, content_type))
 
     def due_promises(self) -> list[str]:
         """Chats whose promise just entered its warning window (each reported once)."""

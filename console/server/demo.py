@@ -1,4 +1,4 @@
-"""Load ``console.server.seed_data`` into the database for ``serve --demo``.
+"""Load ``console.seed_data`` into the database for ``serve --demo``.
 
 Runs once per database (``meta.demo_seeded``), so restarting a demo server keeps
 what happened in it.  Seed ids (``"alex"``, ``"billing"``) are mapped to
@@ -27,7 +27,7 @@ def load_demo(db: Database) -> bool:
 
     Returns False when this database was already seeded.
     """
-    from console.server import seed_data as seed
+    from console import seed_data as seed
 
     with db.transaction():
         if db.one("SELECT 1 FROM meta WHERE key = 'demo_seeded'"):

@@ -88,8 +88,8 @@ def tiny_png(rgb: tuple[int, int, int], size: int = 16) -> bytes:
 
 def _people(lang: str) -> list[tuple[str, str]]:
     """(name, email) of demo customers speaking ``lang`` first, then extra people."""
-    # Deferred: seed data lives with the server; it is plain data but keep the import local.
-    from console.server.seed_data import DEMO_CUSTOMERS
+    # Deferred: plain data shared with the server's demo loader, read only when needed.
+    from console.seed_data import DEMO_CUSTOMERS
 
     people = [(c["name"], c["email"]) for c in DEMO_CUSTOMERS if c.get("lang") == lang]
     people += [(name, f"{local}@sim.example.com") for name, local in EXTRA_PEOPLE[lang]]
@@ -97,7 +97,7 @@ def _people(lang: str) -> list[tuple[str, str]]:
 
 
 def _department_name(key: str) -> str:
-    from console.server.seed_data import DEMO_DEPARTMENTS
+    from console.seed_data import DEMO_DEPARTMENTS
 
     for dept in DEMO_DEPARTMENTS:
         if dept["id"] == key:

@@ -241,7 +241,7 @@ class AgentConsoleApp(App[None]):
         from console.ui.screens.supervisor import SupervisorScreen  # deferred: heavy, role-only
 
         store = getattr(self.controller, "store", None)
-        screen: Screen[Any] = SupervisorScreen(self.backend, store)
+        screen: Screen[Any] = SupervisorScreen(self.controller.supervision(), store)
         await self.switch_screen(screen)
 
     # ------------------------------------------------------------------ controller callbacks

@@ -23,12 +23,10 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.backends.base import BackendError, Capability, ConnectionState
+from console.backends.base import BackendError, ConnectionState
 from console.core import expectations
 from console.core.placeholders import fill, values_for
-from console.core.reducers import sanitize_model
 from console.core.store import StoredMessage
-from console.core.triggers import detect
 from console.core.workspace import tr
 from console.protocol import models as m
 from console.ui.bindings import bindings_for, translate_bindings
@@ -217,16 +215,13 @@ class PastConversationScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q", "dismiss_past", "Close")]
 
-    def __init__(self, title: Content, messages: list[m.Message]) -> None:
+    def __init__(self, title: Content, messages: list[StoredMessage]) -> None:
         super().__init__()
         self.title_content = title
         self.messages = messages
 
     def compose(self) -> ComposeResult:
-        items = [
-            transcript_item(StoredMessage(sanitize_model(message), triggers=detect(message.body)))
-            for message in self.messages
-        ]
+        items = [transcript_item(stored) for stored in self.messages]
         with Vertical():
             yield Static(self.title_content)
             yield TranscriptView(items, id="past-body")
@@ -303,7 +298,7 @@ class AgentScreen(Screen[None]):
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
         self.set_interval(QUEUE_REFRESH_SECONDS, self._refresh_queue_if_dirty)
-        self.show_connection(self.controller.backend.connection)
+        self.show_connection(self.controller.connection)
         self._update_narrow()
         # Whatever the controller loaded before this screen existed; from then on
         # the app forwards every flush (see ``ready``).
@@ -389,7 +384,8 @@ class AgentScreen(Screen[None]):
             self._queue_dirty = True  # rebuilt by the 4 Hz timer: a busy queue costs 4 redraws/s
             self._refresh_status()
         active = grid.active_id
-        if active and (active in dirty or lists):
+        shown = self._sidebar_target()
+        if shown != self.sidebar.conversation_id or shown in dirty or lists:
             self.refresh_sidebar()
         if (
             active in dirty
@@ -425,9 +421,26 @@ class AgentScreen(Screen[None]):
             self.controller.me, len(self.controller.pane_order), len(self.controller.queued())
         )
 
+    def _pane_of(self, widget: Any) -> ChatPane | None:
+        node = widget
+        while node is not None and not isinstance(node, ChatPane):
+            node = node.parent
+        return node if isinstance(node, ChatPane) else None
+
+    def _sidebar_target(self) -> str | None:
+        """The chat whose customer the sidebar shows: the focused pane's; else the one shown
+        (focus in the note input or the queue must not swap the customer), else the active."""
+        pane = self._pane_of(self.focused)
+        if pane is not None:
+            return pane.conversation_id
+        shown = self.sidebar.conversation_id
+        if shown is not None and shown in self.controller.pane_order:
+            return shown
+        return self.grid.active_id
+
     def refresh_sidebar(self) -> None:
-        active = self.grid.active_id
-        conversation = self.controller.conversation(active) if active else None
+        target = self._sidebar_target()
+        conversation = self.controller.conversation(target) if target else None
         if conversation is None:
             self.sidebar.show(None, None, [], None)
             return
@@ -440,10 +453,10 @@ class AgentScreen(Screen[None]):
             store.customer_notes(customer_id),
             self.controller.past.get(customer_id),
         )
-        if customer is None and Capability.CUSTOMERS in self.controller.backend.capabilities:
+        if self.controller.wants_customer(customer_id):
             self._load_customer(customer_id)
 
-    @work(group="customer", exclusive=True)
+    @work(group="customer")
     async def _load_customer(self, customer_id: str) -> None:
         try:
             await self.controller.load_customer(customer_id)
@@ -455,14 +468,16 @@ class AgentScreen(Screen[None]):
     # ------------------------------------------------------------------ focus tracking
     def on_descendant_focus(self, event: Any) -> None:
         widget: Widget | None = event.widget if hasattr(event, "widget") else None
-        node = widget
-        while node is not None and not isinstance(node, ChatPane):
-            node = node.parent  # type: ignore[assignment]
-        if isinstance(node, ChatPane) and node.conversation_id != self.grid.active_id:
+        node = self._pane_of(widget)
+        if node is None:
+            return
+        if node.conversation_id != self.grid.active_id:
             self.grid.active_id = node.conversation_id
             self.grid.refresh_tabs()
+        if node.conversation_id != self.sidebar.conversation_id:
+            # activate() sets active_id before focusing, so compare with what is shown.
             self.refresh_sidebar()
-        if isinstance(node, ChatPane) and self.controller.store.unread(node.conversation_id):
+        if self.controller.store.unread(node.conversation_id):
             self._mark_read(node.conversation_id)
 
     @work(group="read")
@@ -607,13 +622,13 @@ class AgentScreen(Screen[None]):
 
     @work(group="canned", exclusive=True)
     async def load_canned_replies(self) -> None:
-        if Capability.CANNED_REPLIES not in self.controller.backend.capabilities:
-            return
         try:
-            replies = await self.controller.backend.list_canned_replies()
-            self.canned_replies = [sanitize_model(reply) for reply in replies]
+            replies = await self.controller.canned_replies()
         except BackendError as error:
             self.app.notify(str(error), severity="warning", markup=False)
+            return
+        if replies is not None:
+            self.canned_replies = replies
 
     # ------------------------------------------------------------------ actions
     def action_toggle_maximize(self) -> None:
@@ -828,11 +843,10 @@ class AgentScreen(Screen[None]):
     @work(group="close")
     async def _close_worker(self, conversation_id: str, request: m.CloseRequest) -> None:
         try:
-            conversation = await self.controller.backend.close(conversation_id, request)
+            conversation = await self.controller.close(conversation_id, request)
         except BackendError as error:
             self.app.notify(tr("close_failed", reason=str(error)), severity="error", markup=False)
             return
-        await self.controller.take_conversation(conversation)
         self.app.notify(tr("closed", name=conversation.customer_name), markup=False)
 
     def action_transfer_chat(self) -> None:
@@ -844,24 +858,17 @@ class AgentScreen(Screen[None]):
 
     @work(group="transfer")
     async def _transfer_dialog(self, conversation_id: str) -> None:
-        departments = list(self.controller.departments.values())
-        try:
-            agents = (await self.controller.backend.agents()).items
-        except BackendError:
-            agents = []
-        me = self.controller.me
-        agents = [a for a in agents if me is None or a.agent_id != me.id]
+        departments, agents = await self.controller.transfer_targets(conversation_id)
         request = await self.app.push_screen_wait(TransferScreen(departments, agents))
         if request is None:
             return
         try:
-            conversation = await self.controller.backend.transfer(conversation_id, request)
+            conversation = await self.controller.transfer(conversation_id, request)
         except BackendError as error:
             self.app.notify(
                 tr("transfer_failed", reason=str(error)), severity="error", markup=False
             )
             return
-        await self.controller.take_conversation(conversation)
         self.app.notify(tr("transferred", name=conversation.customer_name), markup=False)
 
     def action_canned_replies(self) -> None:
@@ -892,8 +899,7 @@ class AgentScreen(Screen[None]):
     @work(group="past", exclusive=True)
     async def _open_past(self, conversation_id: str) -> None:
         try:
-            conversation = await self.controller.backend.get_conversation(conversation_id)
-            page = await self.controller.backend.list_messages(conversation_id)
+            conversation, messages = await self.controller.past_conversation(conversation_id)
         except BackendError as error:
             self.app.notify(str(error), severity="error", markup=False)
             return
@@ -905,4 +911,4 @@ class AgentScreen(Screen[None]):
             (conversation.created_at.strftime("%Y-%m-%d %H:%M"), "dim"),
             ("  " + tr("read_only"), "$warning"),
         )
-        await self.app.push_screen(PastConversationScreen(title, page.items))
+        await self.app.push_screen(PastConversationScreen(title, messages))

@@ -1,8 +1,9 @@
 """The supervisor console: live read-only queue and team monitoring.
 
 Read-only is a promise to customers and agents: nothing on this screen
-changes a conversation, marks it read or shows presence.  The backend handed
-in is already a ``ReadOnlyBackend`` (mutating calls fail locally), and on top
+changes a conversation, marks it read or shows presence.  The screen reads
+through ``console.core.supervision.SupervisorGateway`` (GETs only, answers
+sanitized) over a ``ReadOnlyBackend`` (mutating calls fail locally), and on top
 of that this screen has no composer, no accept/transfer/close, sends no typing
 and never calls ``mark_read``; it only issues GETs (``/departments``,
 ``/conversations``, ``/queues``, ``/agents``, messages and customers of
@@ -17,7 +18,7 @@ tick; once a second it also refreshes the wait column of the rows on screen.
 
 Data feed: when the app passes a ``Store`` this screen subscribes to it
 (see :meth:`SupervisorScreen._attach_store`); without one (tests, the
-benchmark) it reads ``backend.events()`` itself.
+benchmark) it reads ``gateway.events()`` itself.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from console.core.dashboard import Dashboard, Thresholds
 from console.core.events import TypedEvent, typed_event
 from console.core.i18n import t
 from console.core.store import Store
+from console.core.supervision import SupervisorGateway
 from console.protocol import models as m
 from console.ui.bindings import (
     SORT_GROUP,
@@ -170,7 +172,7 @@ class SupervisorScreen(Screen[None]):
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Backend | SupervisorGateway,
         store: Store | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
@@ -181,7 +183,10 @@ class SupervisorScreen(Screen[None]):
     ) -> None:
         super().__init__(id="supervisor")
         translate_bindings(self)
-        self.backend = backend
+        self.gateway = (
+            backend if isinstance(backend, SupervisorGateway) else SupervisorGateway(backend)
+        )
+        """Every read goes through here (sanitized answers); the screen holds no Backend."""
         self._owns_store = store is None
         self.store: Store | None = store if store is not None else self._make_store()
         self.clock = clock or _now
@@ -301,11 +306,11 @@ class SupervisorScreen(Screen[None]):
         self.bar.show_state(
             view=self.view,
             order=self.conversations_table.order,
-            phase=self._phase_name(self.backend.connection),
+            phase=self._phase_name(self.gateway.connection),
             watching=(0, MAX_WATCHED),
         )
-        self.dashboard.set_connection(self.backend.connection.phase != ConnectionPhase.OFFLINE)
-        self.backend.on_connection_change(self._connection_changed)
+        self.dashboard.set_connection(self.gateway.connection.phase != ConnectionPhase.OFFLINE)
+        self.gateway.on_connection_change(self._connection_changed)
         self.set_interval(1.0 / self.refresh_hz, self.refresh_now)
         self.departments_table.focus()
         if self.load_on_mount:
@@ -333,7 +338,7 @@ class SupervisorScreen(Screen[None]):
     def _attach_feed(self) -> None:
         """Listen for live events without stealing them from anyone.
 
-        ``backend.events()`` has a single consumer.  Inside ``AgentConsoleApp``
+        ``gateway.events()`` has a single consumer.  Inside ``AgentConsoleApp``
         the app's controller consumes it, so we join its callback chain (a
         public ``add_event_listener`` if the controller has one, else its
         ``_on_event`` hook - a deliberate, documented coupling).  Standalone
@@ -363,7 +368,7 @@ class SupervisorScreen(Screen[None]):
     @work(exclusive=True, group="supervisor-stream")
     async def follow_backend_events(self) -> None:
         try:
-            async for event in self.backend.events():
+            async for event in self.gateway.events():
                 self.ingest_event(event)
         except BackendError as exc:
             self.dashboard.set_connection(False)
@@ -433,7 +438,7 @@ class SupervisorScreen(Screen[None]):
     async def load_everything(self) -> None:
         """Initial load and re-sync over REST (GET only)."""
         try:
-            departments = await self.backend.list_departments()
+            departments = await self.gateway.list_departments()
             self.dashboard.set_departments(departments)
             conversations: list[m.Conversation] = []
             for state in ("queued", "active"):
@@ -484,7 +489,7 @@ class SupervisorScreen(Screen[None]):
         items: list[m.Conversation] = []
         cursor: str | None = None
         for _page in range(200):  # hard stop: 200 pages × 200 rows
-            page = await self.backend.list_conversations(
+            page = await self.gateway.list_conversations(
                 state=state, assignee="any", cursor=cursor, limit=200
             )
             items.extend(page.items)
@@ -495,8 +500,8 @@ class SupervisorScreen(Screen[None]):
 
     async def _poll_server_views(self) -> None:
         self._last_poll = time.monotonic()
-        self.dashboard.apply_queues_view(await self.backend.queues())
-        self.dashboard.apply_agents_view(await self.backend.agents())
+        self.dashboard.apply_queues_view(await self.gateway.queues())
+        self.dashboard.apply_agents_view(await self.gateway.agents())
 
     @work(exclusive=True, group="supervisor-poll")
     async def poll_server_views(self) -> None:
@@ -691,14 +696,14 @@ class SupervisorScreen(Screen[None]):
         if pane is None:
             return
         try:
-            conv = await self.backend.get_conversation(conversation_id)
-            page = await self.backend.list_messages(conversation_id, limit=HISTORY_LIMIT)
+            conv = await self.gateway.get_conversation(conversation_id)
+            page = await self.gateway.list_messages(conversation_id, limit=HISTORY_LIMIT)
         except BackendError as exc:
             pane.show_error(t("supervisor.watch.load_failed", error=str(exc)))
             return
         customer: m.Customer | None = None
         try:
-            customer = await self.backend.get_customer(conv.customer_id)
+            customer = await self.gateway.get_customer(conv.customer_id)
         except BackendError:
             customer = None
         if self._owns_store and self.store is not None:
@@ -724,7 +729,7 @@ class SupervisorScreen(Screen[None]):
     @work(group="supervisor-watch-older")
     async def load_older(self, conversation_id: str, before: str) -> None:
         try:
-            page = await self.backend.list_messages(
+            page = await self.gateway.list_messages(
                 conversation_id, before=before, limit=HISTORY_LIMIT
             )
         except BackendError as exc:

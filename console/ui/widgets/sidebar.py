@@ -112,6 +112,10 @@ class CustomerSidebar(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.customer_id: str | None = None
+        self.conversation_id: str | None = None
+        """The chat whose customer is shown (the screen keeps it on the focused chat)."""
+        self._block: Content | None = None
+        self._past_rows: tuple[tuple[str, str, str, str], ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content(tr("no_customer")), id="customer")
@@ -126,31 +130,65 @@ class CustomerSidebar(VerticalScroll):
         notes: list[m.CustomerNote],
         past: list[m.Conversation] | None,
     ) -> None:
-        block = self.query_one("#customer", Static)
+        """Show this chat's customer; only what differs from what is shown is redrawn.
+
+        The past-conversations list is rebuilt only when its rows change, and
+        then keeps the highlighted conversation (a new message never moves the
+        agent's selection).
+        """
         if conversation is None:
-            self.customer_id = None
-            block.update(Content(tr("no_customer")))
-            self.query_one(PastConversations).clear_options()
+            self.customer_id = self.conversation_id = None
+            self._set_block(Content(tr("no_customer")))
+            self._set_past(())
             return
         self.customer_id = conversation.customer_id
-        block.update(customer_content(conversation, customer, notes))
+        self.conversation_id = conversation.id
+        self._set_block(customer_content(conversation, customer, notes))
         if past is not None:
-            options = self.query_one(PastConversations)
-            options.clear_options()
-            options.add_options(
-                [
-                    Option(
-                        Content.assemble(
-                            (c.created_at.strftime("%Y-%m-%d") + " ", "dim"),
-                            c.department_name or c.department_id,
-                            (f" ({c.state})", "dim"),
-                        ),
-                        id=c.id,
+            self._set_past(
+                tuple(
+                    (
+                        c.id,
+                        c.created_at.strftime("%Y-%m-%d"),
+                        c.department_name or c.department_id,
+                        str(c.state),
                     )
                     for c in past
                     if c.id != conversation.id
-                ]
+                )
             )
+
+    def _set_block(self, block: Content) -> None:
+        shown = self._block
+        if shown is None or (shown.plain, shown.spans) != (block.plain, block.spans):
+            self._block = block
+            self.query_one("#customer", Static).update(block)
+
+    def _set_past(self, rows: tuple[tuple[str, str, str, str], ...]) -> None:
+        if rows == self._past_rows:
+            return
+        self._past_rows = rows
+        options = self.query_one(PastConversations)
+        highlighted = (
+            options.get_option_at_index(options.highlighted).id
+            if options.highlighted is not None and options.option_count
+            else None
+        )
+        options.clear_options()
+        options.add_options(
+            [
+                Option(
+                    Content.assemble((day + " ", "dim"), department, (f" ({state})", "dim")),
+                    id=cid,
+                )
+                for cid, day, department, state in rows
+            ]
+        )
+        if highlighted is not None:
+            for index, row in enumerate(rows):
+                if row[0] == highlighted:
+                    options.highlighted = index
+                    break
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "note-input":

@@ -1,6 +1,6 @@
 """The always-visible top line: connection, who I am, status, accepting, load.
 
-The connection part comes from ``backend.connection`` and every
+The connection part comes from ``controller.connection`` and every
 ``on_connection_change`` callback; while reconnecting it counts down to the
 next attempt once a second.  Names come from the server, so everything is
 assembled as ``Content`` (never markup).

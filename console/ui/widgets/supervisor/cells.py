@@ -2,26 +2,22 @@
 
 ``DataTable`` renders a ``str`` cell as *markup* (``Text.from_markup``), so a
 customer called ``[@click=app.quit]`` would be an action and ``[/]`` a crash.
-Every cell here is a ``rich.text.Text`` built from sanitized plain text
-(``console.core.sanitize.sanitize_single_line``, cached because the same
-names repeat on every refresh).
+Every cell here is a ``rich.text.Text`` built from plain text that arrives
+sanitized (``console.core.supervision.SupervisorGateway`` for REST answers,
+the backend boundary's typed events for the stream); the UI never sanitizes.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from rich.style import Style
 from rich.text import Text
 
 from console.core.dashboard import format_duration
-from console.core.sanitize import sanitize_single_line
 
 
-@lru_cache(maxsize=8192)
 def clean(value: str) -> str:
-    """One line of display text from untrusted input (controls made visible)."""
-    return sanitize_single_line(value)
+    """One line of display text from (already sanitized) text: line breaks fold to spaces."""
+    return value.replace("\n", " ") if "\n" in value else value
 
 
 def cell(value: str, style: str | Style = "") -> Text:

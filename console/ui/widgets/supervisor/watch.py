@@ -19,7 +19,6 @@ from textual.widgets import Static
 
 from console.core.dashboard import format_duration
 from console.core.i18n import t
-from console.core.sanitize import sanitize_inbound_text
 from console.protocol import models as m
 from console.ui.widgets.supervisor.cells import clean
 from console.ui.widgets.transcript import TranscriptAttachment, TranscriptItem, TranscriptView
@@ -33,7 +32,7 @@ def transcript_item(msg: m.Message) -> TranscriptItem:
         id=msg.id,
         author=clean(msg.author_name or msg.author_kind),
         author_kind=msg.author_kind,
-        body=sanitize_inbound_text(msg.body),
+        body=msg.body,  # sanitized by the gateway or the typed event
         created_at=msg.created_at,
         internal=msg.internal,
         delivery=None,  # read-only: no delivery state of "our" messages
