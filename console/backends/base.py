@@ -35,6 +35,8 @@ class Capability(enum.StrEnum):
     STATUS = "status"
     TRANSCRIPT = "transcript"
     CSAT = "csat"
+    FOLLOW_UPS = "follow_ups"  # stored follow-ups (create, list, done)
+    ESCALATION = "escalation"  # escalate a chat with a reason
 
 
 class ConnectionPhase(enum.StrEnum):
@@ -93,6 +95,9 @@ MUTATING_METHODS: frozenset[str] = frozenset(
         "set_customer_tags",
         "create_canned_reply",
         "mark_read",
+        "create_follow_up",
+        "complete_follow_up",
+        "escalate",
     }
 )
 
@@ -226,6 +231,27 @@ class Backend(abc.ABC):
     async def mark_read(self, conversation_id: str) -> None:
         return None
 
+    # ----------------------------------------------------------------- follow-ups, escalation
+    # Only backends with Capability.FOLLOW_UPS / ESCALATION implement these; the UI hides
+    # the keys otherwise.
+    async def list_follow_ups(self, assignee: str = "me") -> list[m.FollowUp]:
+        """Open follow-ups of ``assignee`` (``me``, ``any`` or an agent id), earliest due first."""
+        return []
+
+    async def list_customer_follow_ups(self, customer_id: str) -> list[m.FollowUp]:
+        return []
+
+    async def create_follow_up(
+        self, conversation_id: str, request: m.FollowUpCreate
+    ) -> m.FollowUp:
+        raise BackendError("This backend cannot store follow-ups.", code="unsupported")
+
+    async def complete_follow_up(self, follow_up_id: str) -> m.FollowUp:
+        raise BackendError("This backend cannot store follow-ups.", code="unsupported")
+
+    async def escalate(self, conversation_id: str, request: m.EscalateRequest) -> m.Conversation:
+        raise BackendError("This backend cannot escalate chats.", code="unsupported")
+
 
 class ReadOnlyBackend(Backend):
     """Wraps a backend; every mutating call raises :class:`ReadOnlyError` locally.
@@ -250,6 +276,8 @@ class ReadOnlyBackend(Backend):
                 Capability.TYPING,
                 Capability.STATUS,
                 Capability.CUSTOMER_NOTES,
+                Capability.FOLLOW_UPS,
+                Capability.ESCALATION,
             }
         )
 
@@ -317,6 +345,12 @@ class ReadOnlyBackend(Backend):
 
     async def list_customer_notes(self, customer_id: str) -> list[m.CustomerNote]:
         return await self._inner.list_customer_notes(customer_id)
+
+    async def list_follow_ups(self, assignee: str = "me") -> list[m.FollowUp]:
+        return await self._inner.list_follow_ups(assignee)
+
+    async def list_customer_follow_ups(self, customer_id: str) -> list[m.FollowUp]:
+        return await self._inner.list_customer_follow_ups(customer_id)
 
     async def list_customer_conversations(self, customer_id: str) -> list[m.Conversation]:
         return await self._inner.list_customer_conversations(customer_id)

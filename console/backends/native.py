@@ -580,6 +580,27 @@ class NativeBackend(StreamingBackend):
             "PUT", f"/customers/{_seg(customer_id)}/tags", m.Customer, m.TagsUpdate(tags=tags)
         )
 
+    async def list_follow_ups(self, assignee: str = "me") -> list[m.FollowUp]:
+        return await self._get("/follow-ups", list[m.FollowUp], {"assignee": assignee})
+
+    async def list_customer_follow_ups(self, customer_id: str) -> list[m.FollowUp]:
+        return await self._get(f"/customers/{_seg(customer_id)}/follow-ups", list[m.FollowUp])
+
+    async def create_follow_up(
+        self, conversation_id: str, request: m.FollowUpCreate
+    ) -> m.FollowUp:
+        return await self._call(
+            "POST", f"/conversations/{_seg(conversation_id)}/follow-ups", m.FollowUp, request
+        )
+
+    async def complete_follow_up(self, follow_up_id: str) -> m.FollowUp:
+        return await self._call("POST", f"/follow-ups/{_seg(follow_up_id)}/done", m.FollowUp)
+
+    async def escalate(self, conversation_id: str, request: m.EscalateRequest) -> m.Conversation:
+        return await self._call(
+            "POST", f"/conversations/{_seg(conversation_id)}/escalate", m.Conversation, request
+        )
+
     async def add_customer_note(self, customer_id: str, body: str) -> m.CustomerNote:
         return await self._call(
             "POST",

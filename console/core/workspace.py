@@ -47,6 +47,7 @@ from console.backends.base import (
 from console.core import i18n
 from console.core.events import TypedEvent, typed_event
 from console.core.expectations import Promises, PromiseTimer
+from console.core.followups import FollowUpTracker, customer_offset, promise_text
 from console.core.reducers import sanitize_model, severity_of
 from console.core.store import Area, Change, ConversationEntry, Store, StoredMessage
 from console.core.supervision import SupervisorGateway
@@ -146,6 +147,8 @@ class WorkspaceController:
         self.departments: dict[str, m.Department] = {}
         self.past: dict[str, list[m.Conversation]] = {}
         self.promises = Promises()
+        self.follow_ups = FollowUpTracker()  # my open follow-ups (the due list)
+        self.customer_follow_ups: dict[str, list[m.FollowUp]] = {}
         self.alerted: set[str] = set()  # chats whose promise warning was shown
         self._on_changed = on_changed
         self._on_connection = on_connection
@@ -207,6 +210,7 @@ class WorkspaceController:
             self.departments = {d.id: d for d in map(sanitize_model, departments)}
         except BackendError as error:
             log.info("departments unavailable: %s", error)
+        await self.load_follow_ups()
         assert self.store.me is not None
         return self.store.me
 
@@ -280,6 +284,11 @@ class WorkspaceController:
 
     # ------------------------------------------------------------------ events
     async def apply_event(self, event: m.Event) -> None:
+        if event.type.startswith("follow_up."):
+            follow_up = typed_event(event).model  # decoded and sanitized
+            if isinstance(follow_up, m.FollowUp):
+                self._follow_up_changed(follow_up)
+            return
         # Decoded and sanitized once (a no-op for events from a SanitizingBackend).
         event = typed_event(event)
         if event.type == "conversation.created" and self._known(event):
@@ -507,6 +516,10 @@ class WorkspaceController:
         self._absorb(self.store.load_customer_notes(customer_id, notes))
         past = await self.backend.list_customer_conversations(customer_id)
         self.past[customer_id] = [sanitize_model(c) for c in past]
+        try:
+            await self.load_customer_follow_ups(customer_id)
+        except BackendError as error:
+            log.info("follow-ups of %s unavailable: %s", customer_id, error)
         self._mark_customer(customer_id)
 
     async def add_note(self, customer_id: str, body: str) -> m.CustomerNote:
@@ -599,6 +612,93 @@ class WorkspaceController:
         self, filename: str, content: bytes, content_type: str | None = None
     ) -> m.Attachment:
         return sanitize_model(await self.backend.upload_attachment(filename, content, content_type))
+
+    # ------------------------------------------------------------------ follow-ups, escalation
+    async def load_follow_ups(self) -> None:
+        """My open follow-ups (the due list); nothing when the backend has none."""
+        if "follow_ups" not in self.backend.capabilities:
+            return
+        try:
+            mine = await self.backend.list_follow_ups("me")
+        except BackendError as error:
+            log.info("follow-ups unavailable: %s", error)
+            return
+        self.follow_ups.replace(mine)
+        self._dirty_lists = True
+        self._schedule()
+
+    async def load_customer_follow_ups(self, customer_id: str) -> None:
+        if "follow_ups" not in self.backend.capabilities:
+            return
+        items = await self.backend.list_customer_follow_ups(customer_id)
+        self.customer_follow_ups[customer_id] = items
+        self._mark_customer(customer_id)
+
+    def _follow_up_changed(self, follow_up: m.FollowUp) -> None:
+        me = self.me
+        if me is not None and follow_up.agent_id == me.id:
+            self.follow_ups.upsert(follow_up)
+            self._dirty_lists = True
+        known = self.customer_follow_ups.get(follow_up.customer_id)
+        if known is not None:
+            others = [f for f in known if f.id != follow_up.id]
+            self.customer_follow_ups[follow_up.customer_id] = sorted(
+                [*others, follow_up], key=lambda f: (f.due_at, f.id)
+            )
+        self._mark_customer(follow_up.customer_id)
+        self._schedule()
+
+    def follow_up_zone(self, conversation_id: str) -> Any:
+        """The customer's time zone (a ``timezone``) where known, else ``None``."""
+        conversation = self.conversation(conversation_id)
+        if conversation is None:
+            return None
+        return customer_offset(self.store.customer(conversation.customer_id))
+
+    async def create_follow_up(
+        self, conversation_id: str, channel: m.FollowUpChannel, due_at: datetime, note: str
+    ) -> m.FollowUp:
+        """Store the follow-up, then tell the customer the promise in their language."""
+        # Models from the backend are sanitized by the SanitizingBackend it is wrapped in.
+        follow_up = await self.backend.create_follow_up(
+            conversation_id, m.FollowUpCreate(channel=channel, due_at=due_at, note=note)
+        )
+        self._follow_up_changed(follow_up)
+        text = promise_text(
+            channel,
+            follow_up.due_at,
+            self.customer_language(conversation_id),
+            self.follow_up_zone(conversation_id),
+        )
+        await self.send(conversation_id, text)
+        return follow_up
+
+    async def complete_follow_up(self, follow_up_id: str) -> m.FollowUp:
+        follow_up = await self.backend.complete_follow_up(follow_up_id)
+        self._follow_up_changed(follow_up)
+        return follow_up
+
+    def due_follow_ups(self) -> list[m.FollowUp]:
+        """My follow-ups that fell due since the last call (each once): raise a reminder."""
+        return self.follow_ups.due(self.clock())
+
+    async def escalate(self, conversation_id: str, request: m.EscalateRequest) -> m.Conversation:
+        conversation = await self.backend.escalate(conversation_id, request)
+        await self.take_conversation(conversation)
+        return conversation
+
+    async def escalation_targets(
+        self, conversation_id: str
+    ) -> tuple[list[m.Department], list[m.AgentStats]]:
+        """Departments marked for escalation, and colleagues (not me)."""
+        try:
+            agents = (await self.backend.agents()).items
+        except BackendError as error:
+            log.info("escalation targets unavailable: %s", error)
+            agents = []
+        me = self.me
+        colleagues = [a for a in agents if me is None or a.agent_id != me.id]
+        return [d for d in self.departments.values() if d.escalation], colleagues
 
     def due_promises(self) -> list[str]:
         """Chats whose promise just entered its warning window (each reported once)."""

@@ -8,6 +8,7 @@ of mutating requests (``ref_server.mutating_requests``).
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,12 @@ MUTATING_CALLS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "set_customer_tags": (("CUST", ["vip"]), {}),
     "create_canned_reply": ((m.CannedReplyCreate(title="t", body="b"),), {}),
     "mark_read": (("CONV",), {}),
+    "create_follow_up": (
+        ("CONV", m.FollowUpCreate(channel="phone", due_at=datetime(2030, 1, 1, tzinfo=UTC))),
+        {},
+    ),
+    "complete_follow_up": (("FU",), {}),
+    "escalate": (("CONV", m.EscalateRequest(reason="why")), {}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +25,12 @@ CALLS: dict[str, tuple[Any, ...]] = {
     "set_customer_tags": ("11", ["x"]),
     "create_canned_reply": (m.CannedReplyCreate(title="t", body="b"),),
     "mark_read": ("101",),
+    "create_follow_up": (
+        "101",
+        m.FollowUpCreate(channel="phone", due_at=datetime(2030, 1, 1, tzinfo=UTC)),
+    ),
+    "complete_follow_up": ("fu",),
+    "escalate": ("101", m.EscalateRequest(reason="why")),
 }
 
 

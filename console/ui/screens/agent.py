@@ -31,6 +31,7 @@ from console.core.workspace import tr
 from console.protocol import models as m
 from console.ui.bindings import bindings_for, translate_bindings
 from console.ui.errors import guarded
+from console.ui.screens.followups import DueListScreen, EscalateScreen, FollowUpScreen
 from console.ui.screens.jump import JumpOverlay, jump_targets
 from console.ui.widgets.canned import CannedReplyChosen, CannedReplyProvider, open_canned_palette
 from console.ui.widgets.composer import Composer
@@ -327,6 +328,7 @@ class AgentScreen(Screen[None]):
             return
         self.grid.tick()
         self._refresh_queue()
+        self._follow_up_reminders()
         for conversation_id in self.controller.due_promises():
             conversation = self.controller.conversation(conversation_id)
             name = conversation.customer_name if conversation else "?"
@@ -452,6 +454,7 @@ class AgentScreen(Screen[None]):
             customer,
             store.customer_notes(customer_id),
             self.controller.past.get(customer_id),
+            follow_ups=self.controller.customer_follow_ups.get(customer_id),
         )
         if self.controller.wants_customer(customer_id):
             self._load_customer(customer_id)
@@ -870,6 +873,150 @@ class AgentScreen(Screen[None]):
             )
             return
         self.app.notify(tr("transferred", name=conversation.customer_name), markup=False)
+
+    # ------------------------------------------------------------------ follow-ups, escalation
+    def _follow_up_reminders(self) -> None:
+        """A toast per follow-up that fell due (one key opens the customer); missed ones
+        (still open ``MISSED_AFTER`` past due) get an error toast once."""
+        from console.core.followups import FollowUpTracker
+
+        now = self.controller.clock()
+        for follow_up in self.controller.due_follow_ups():
+            self.last_due_follow_up = follow_up
+            missed = FollowUpTracker.missed(follow_up, now)
+            text = tr(
+                "follow_up_missed_notice" if missed else "follow_up_reminder",
+                name=follow_up.customer_name,
+                channel=tr(f"channel_{follow_up.channel}"),
+                keys=self._keys_for("open-follow-up-customer"),
+                time=follow_up.due_at.strftime("%H:%M"),
+            )
+            self.app.notify(
+                text, severity="error" if missed else "warning", markup=False, timeout=30
+            )
+            if self.settings.bell:
+                self.app.bell()
+        for follow_up in self.controller.follow_ups.open():
+            key = "missed:" + follow_up.id
+            if key in self.controller.follow_ups.reminded:
+                continue
+            if FollowUpTracker.missed(follow_up, now):
+                self.controller.follow_ups.reminded.add(key)
+                self.app.notify(
+                    tr(
+                        "follow_up_missed_notice",
+                        name=follow_up.customer_name,
+                        channel=tr(f"channel_{follow_up.channel}"),
+                        time=follow_up.due_at.strftime("%H:%M"),
+                    ),
+                    severity="error",
+                    markup=False,
+                    timeout=30,
+                )
+
+    def _follow_ups_supported(self) -> bool:
+        from console.backends.base import Capability
+
+        if self.controller.can(Capability.FOLLOW_UPS):
+            return True
+        self.app.notify(tr("follow_up_unsupported"), severity="warning", markup=False)
+        return False
+
+    def action_create_follow_up(self) -> None:
+        pane = self.active_pane
+        conversation = pane.conversation if pane else None
+        if conversation is None or not self._follow_ups_supported():
+            return
+        self._follow_up_dialog(conversation.id)
+
+    @work(group="follow-up")
+    async def _follow_up_dialog(self, conversation_id: str) -> None:
+        conversation = self.controller.conversation(conversation_id)
+        if conversation is None:
+            return
+        request = await self.app.push_screen_wait(
+            FollowUpScreen(
+                conversation.customer_name,
+                self.controller.clock(),
+                self.controller.follow_up_zone(conversation_id),
+            )
+        )
+        if request is None:
+            return
+        try:
+            await self.controller.create_follow_up(
+                conversation_id, request.channel, request.due_at, request.note
+            )
+        except BackendError as error:
+            self.app.notify(
+                tr("follow_up_failed", reason=str(error)), severity="error", markup=False
+            )
+            return
+        self.app.notify(tr("follow_up_saved", name=conversation.customer_name), markup=False)
+        self.refresh_sidebar()
+
+    def action_show_follow_ups(self) -> None:
+        if self._follow_ups_supported():
+            self._due_list()
+
+    @work(group="due-list", exclusive=True)
+    async def _due_list(self) -> None:
+        await self.controller.load_follow_ups()
+        screen = DueListScreen(self.controller.follow_ups.open(), self.controller.clock())
+        conversation_id = await self.app.push_screen_wait(screen)
+        for follow_up_id in screen.completed:
+            try:
+                await self.controller.complete_follow_up(follow_up_id)
+            except BackendError as error:
+                self.app.notify(str(error), severity="error", markup=False)
+        if conversation_id:
+            await self._open_customer_of(conversation_id)
+
+    def action_open_follow_up_customer(self) -> None:
+        follow_up = getattr(self, "last_due_follow_up", None)
+        if follow_up is None:
+            self.app.notify(tr("no_follow_up_customer"), markup=False)
+            return
+        self._open_follow_up_customer(follow_up.conversation_id)
+
+    @work(group="due-open", exclusive=True)
+    async def _open_follow_up_customer(self, conversation_id: str) -> None:
+        await self._open_customer_of(conversation_id)
+
+    async def _open_customer_of(self, conversation_id: str) -> None:
+        """The follow-up's chat: its pane when open, else the read-only past chat."""
+        if self.grid.pane_for(conversation_id) is not None:
+            self.grid.activate(conversation_id)
+            self.refresh_sidebar()
+            return
+        self._open_past(conversation_id)
+
+    def action_escalate_chat(self) -> None:
+        from console.backends.base import Capability
+
+        pane = self.active_pane
+        conversation = pane.conversation if pane else None
+        if conversation is None:
+            return
+        if not self.controller.can(Capability.ESCALATION):
+            self.app.notify(tr("escalate_failed", reason="—"), severity="warning", markup=False)
+            return
+        self._escalate_dialog(conversation.id)
+
+    @work(group="escalate")
+    async def _escalate_dialog(self, conversation_id: str) -> None:
+        departments, agents = await self.controller.escalation_targets(conversation_id)
+        request = await self.app.push_screen_wait(EscalateScreen(departments, agents))
+        if request is None:
+            return
+        try:
+            conversation = await self.controller.escalate(conversation_id, request)
+        except BackendError as error:
+            self.app.notify(
+                tr("escalate_failed", reason=str(error)), severity="error", markup=False
+            )
+            return
+        self.app.notify(tr("escalated", name=conversation.customer_name), markup=False)
 
     def action_canned_replies(self) -> None:
         self.open_canned()

@@ -56,9 +56,31 @@ def customer_content(
     conversation: m.Conversation,
     customer: m.Customer | None,
     notes: list[m.CustomerNote],
+    follow_ups: list[m.FollowUp] | None = None,
 ) -> Content:
     """Everything but the past-conversations list, as one block of Content."""
     lines: list[Content] = [Content.styled(conversation.customer_name, "bold")]
+    if conversation.escalated_at is not None:
+        # The escalation badge: who escalated and why (untrusted text, as Content).
+        lines.append(
+            Content.assemble(
+                ("⚑ " + tr("escalated_badge", name=conversation.escalated_by_name or "?"), "bold $error"),
+                ": ",
+                conversation.escalation_reason or "",
+            )
+        )
+    if follow_ups:
+        lines.append(_section(tr("follow_ups", count=len(follow_ups))))
+        for follow_up in follow_ups[:5]:
+            done = follow_up.state == "done"
+            lines.append(
+                Content.assemble(
+                    (follow_up.due_at.strftime("%m-%d %H:%M") + " ", "dim"),
+                    (tr(f"channel_{follow_up.channel}"), "dim strike" if done else "bold"),
+                    " ",
+                    follow_up.note,
+                )
+            )
     email = customer.email if customer else conversation.customer_email
     if email:
         lines.append(Content(email))
@@ -129,6 +151,7 @@ class CustomerSidebar(VerticalScroll):
         customer: m.Customer | None,
         notes: list[m.CustomerNote],
         past: list[m.Conversation] | None,
+        follow_ups: list[m.FollowUp] | None = None,
     ) -> None:
         """Show this chat's customer; only what differs from what is shown is redrawn.
 
@@ -143,7 +166,7 @@ class CustomerSidebar(VerticalScroll):
             return
         self.customer_id = conversation.customer_id
         self.conversation_id = conversation.id
-        self._set_block(customer_content(conversation, customer, notes))
+        self._set_block(customer_content(conversation, customer, notes, follow_ups))
         if past is not None:
             self._set_past(
                 tuple(
