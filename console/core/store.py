@@ -5,9 +5,11 @@ refreshes the panes named in the returned :class:`Change` (coalesce several
 with ``|`` and refresh at most ~30 times a second).  REST results go in
 through the ``load_*`` / ``upsert_*`` methods, outbox state through
 ``add_pending`` / ``mark_sent`` / ``mark_failed``.  Every string is sanitized
-on the way in (:func:`console.core.sanitize.sanitize_inbound_text`), so
-everything read from the store is safe to show - still as ``Text``/``Content``,
-never as markup.  Every method that depends on time takes ``now`` (an aware
+before it is stored: at the backend boundary (``console.core.boundary``; a
+:class:`~console.core.events.TypedEvent` is applied without decoding or
+sanitizing again), and here for anything else (REST models, raw events in
+tests; idempotent, a no-op on clean text).  Everything read from the store is
+safe to show - still as ``Text``/``Content``, never as markup.  Every method that depends on time takes ``now`` (an aware
 UTC ``datetime``); nothing here reads the clock, except that ``now=None``
 defaults to ``datetime.now(UTC)`` for convenience in the app.
 
