@@ -50,7 +50,6 @@ from console.ui.bindings import (
     unknown_ids,
 )
 from console.ui.commands import ActionCommands
-from console.ui.screens.help import HelpScreen, active_binding_rows
 from console.ui.screens.loading import LoadingScreen
 
 if TYPE_CHECKING:
@@ -401,6 +400,8 @@ class AgentConsoleApp(App[None]):
 
     # ------------------------------------------------------------------ app actions
     def action_show_help(self) -> None:
+        from console.ui.screens.help import HelpScreen, active_binding_rows  # on first F1
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(active_binding_rows(self, self.keymap)))
