@@ -284,13 +284,12 @@ class WorkspaceController:
 
     # ------------------------------------------------------------------ events
     async def apply_event(self, event: m.Event) -> None:
-        if event.type.startswith("follow_up."):
-            follow_up = typed_event(event).model  # decoded and sanitized
-            if isinstance(follow_up, m.FollowUp):
-                self._follow_up_changed(follow_up)
-            return
         # Decoded and sanitized once (a no-op for events from a SanitizingBackend).
         event = typed_event(event)
+        if event.type.startswith("follow_up."):
+            if isinstance(event.model, m.FollowUp):
+                self._follow_up_changed(event.model)
+            return
         if event.type == "conversation.created" and self._known(event):
             # A "created" for a conversation we already hold is a replay older than
             # our REST load (subscribe-then-load); applying it would roll the
