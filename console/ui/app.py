@@ -51,6 +51,7 @@ from console.ui.bindings import (
 )
 from console.ui.commands import ActionCommands
 from console.ui.screens.loading import LoadingScreen
+from console.ui.wide_glyphs import install as install_wide_glyph_chops
 
 if TYPE_CHECKING:
     # Imported when the agent screen is built, after the first frame (~25 ms of imports).
@@ -105,6 +106,7 @@ class AgentConsoleApp(App[None]):
     ) -> None:
         super().__init__()
         install_alt_digit_keys()  # alt+1…6 arrive as alt+N, not as ¡™£ typed into the reply
+        install_wide_glyph_chops()  # toasts over pane borders keep their CJK glyphs
         self.config = config
         # Everything the backend returns is typed and sanitized at this boundary
         # (a no-op if cli/demo already wrapped it).
