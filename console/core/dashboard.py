@@ -141,6 +141,9 @@ class AgentRow:
     avg_response_seconds: float | None
     last_reply_at: datetime | None
     seconds_since_last_reply: float | None
+    follow_ups_due: int = 0
+    """Open follow-ups due within 24 hours (from the backend's agents view)."""
+    follow_ups_overdue: int = 0
 
     @property
     def over_capacity(self) -> bool:
@@ -182,6 +185,8 @@ class AlertKind(enum.StrEnum):
     DEPARTMENT_CLOSED = "department_closed"
     """Customers waiting in a department that is closed now."""
     OFFLINE = "offline"
+    ESCALATED = "escalated"
+    """An open chat an agent escalated (to a senior agent or an escalation department)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +228,8 @@ class _AgentInfo:
     chats_today: int = 0
     avg_response_seconds: float | None = None
     server_last_reply_at: datetime | None = None
+    follow_ups_due: int = 0
+    follow_ups_overdue: int = 0
     department_ids: list[str] = field(default_factory=list)
 
 
@@ -381,6 +388,8 @@ class Dashboard:
             info.chats_today = stats.chats_today
             info.avg_response_seconds = stats.avg_response_seconds
             info.server_last_reply_at = stats.last_reply_at
+            info.follow_ups_due = stats.follow_ups_due
+            info.follow_ups_overdue = stats.follow_ups_overdue
             if stats.department_ids:
                 info.department_ids = list(stats.department_ids)
         self._changes.agents = True
@@ -614,6 +623,8 @@ class Dashboard:
                     avg_response_seconds=info.avg_response_seconds,
                     last_reply_at=last,
                     seconds_since_last_reply=_seconds(now, last) if last else None,
+                    follow_ups_due=info.follow_ups_due,
+                    follow_ups_overdue=info.follow_ups_overdue,
                 )
             )
         rows.sort(key=lambda a: (a.name.casefold(), a.agent_id))
@@ -690,6 +701,8 @@ class Dashboard:
                 kind = AlertKind.LONG_WAIT if conv.state == "queued" else AlertKind.UNANSWERED
                 level = 3 if wait >= 2 * limit else 2
                 reasons.append(Alert(kind, conv.id, conv.customer_name, wait, limit, level=level))
+            if conv.escalated_at is not None and conv.state != "closed":
+                reasons.append(Alert(AlertKind.ESCALATED, conv.id, conv.customer_name, level=2))
             if not reasons:
                 continue
             reasons.sort(key=_alert_rank)
@@ -760,6 +773,7 @@ ALERT_ORDER: tuple[AlertKind, ...] = (
     AlertKind.FRUSTRATED,
     AlertKind.LONG_WAIT,
     AlertKind.UNANSWERED,
+    AlertKind.ESCALATED,
     AlertKind.OVER_CAPACITY,
     AlertKind.DEPARTMENT_CLOSED,
 )

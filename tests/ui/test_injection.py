@@ -116,3 +116,83 @@ async def test_hostile_customer_text_runs_nothing_and_renders_as_placeholders(
         assert "[link=https://evil.example]" in wide
         toasts = [n.message for n in app._notifications]
         assert all(_visible_controls(t) == [] for t in toasts)
+
+
+async def test_hostile_follow_up_note_and_escalation_reason_render_as_text(
+    ref_server: RefServer,
+) -> None:
+    """Issue 17 surfaces: a follow-up note and an escalation reason from the backend (another
+    console, another product) show in the sidebar, the due list and a reminder toast as
+    text: no action runs, no link, no control reaches the terminal."""
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    hostile = "".join(HOSTILE_MESSAGES.values())
+    now = [datetime.now(UTC)]
+    dept = department(ref_server)
+    backend, ana_id = agent_backend(ref_server, "Ana", department=dept)
+    other = httpx.Client(
+        base_url=ref_server.api,
+        headers={
+            "Authorization": f"Bearer {ref_server.create_agent('Bo', departments=(dept,))[1]}"
+        },
+    )
+    assert other.put("/me/status", json={"status": "online"}).status_code == 200
+    customer = Customer(ref_server, HOSTILE_NAME)
+    conv = await asyncio.to_thread(customer.start, dept, "help")
+    cid = conv["id"]
+    r = other.post(f"/conversations/{cid}/escalate", json={"reason": hostile, "agent_id": ana_id})
+    assert r.status_code == 200, r.text
+    ana = httpx.Client(
+        base_url=ref_server.api,
+        headers={"Authorization": f"Bearer {ref_server.token('agent', 'Ana')}"},
+    )
+    due = (now[0] + timedelta(minutes=5)).isoformat()
+    r = ana.post(
+        f"/conversations/{cid}/follow-ups",
+        json={"channel": "phone", "due_at": due, "note": hostile},
+    )
+    assert r.status_code == 201, r.text
+    actions: list[str] = []
+    app = make_app(backend, clock=lambda: now[0])
+    original = app.run_action
+
+    async def spy(action: str, *args: object, **kwargs: object) -> object:
+        actions.append(str(action))
+        return await original(action, *args, **kwargs)  # type: ignore[arg-type]
+
+    app.run_action = spy  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.sidebar._block is not None
+                and "Follow-ups (1)" in screen.sidebar._block.plain
+            ),
+            what="sidebar with follow-up and badge",
+        )
+        block = screen.sidebar._block.plain
+        assert "[@click=app.quit]press me[/]" in block and "⟨ESC⟩" in block
+        assert _visible_controls(block) == []
+        sidebar_frame = frame_bytes(app)
+        now[0] += timedelta(minutes=6)
+        await wait_for(
+            pilot,
+            lambda: any("Follow-up due" in str(n.message) for n in app._notifications),
+            what="reminder",
+        )
+        await pilot.press("f12")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "DueListScreen", what="list")
+        await pilot.pause(0.3)
+        list_text = _screen_text(app)
+        list_frame = frame_bytes(app)
+        assert app._running and app.return_code is None
+        assert [a for a in actions if "quit" in a or "link" in a] == []
+        assert _visible_controls(list_text) == []
+        for frame in (sidebar_frame, list_frame):
+            assert foreign_controls(frame) == [] and links_in(frame) == []
+        assert all(_visible_controls(str(n.message)) == [] for n in app._notifications)

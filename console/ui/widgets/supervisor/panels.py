@@ -188,6 +188,7 @@ _ALERT_ICON = {
     AlertKind.FRUSTRATED: "●",
     AlertKind.LONG_WAIT: "◷",
     AlertKind.UNANSWERED: "◷",
+    AlertKind.ESCALATED: "⚑",
     AlertKind.OVER_CAPACITY: "▲",
     AlertKind.DEPARTMENT_CLOSED: "◌",
 }
@@ -211,6 +212,8 @@ def alert_sentence(kind: AlertKind, alert: Alert, value: float) -> str:
             load=int(value),
             capacity=int(alert.limit),
         )
+    if kind is AlertKind.ESCALATED:
+        return t("supervisor.alerts.escalated", name=name)
     if kind is AlertKind.NO_AGENT_ONLINE:
         return t("supervisor.alerts.no_agent_online", department=name, count=int(value))
     return t("supervisor.alerts.department_closed", department=name, count=int(value))

@@ -181,6 +181,7 @@ class AgentTable(LiveTable):
         Column("status", "supervisor.col.status", 10),
         Column("load", "supervisor.col.load", 6),
         Column("chats", "supervisor.col.chats", 6),
+        Column("follow_ups", "supervisor.col.follow_ups", 9),
         Column("avg", "supervisor.col.avg_response", 9),
         Column("last", "supervisor.col.last_reply", 9),
     )
@@ -201,6 +202,13 @@ class AgentTable(LiveTable):
                 end="",
             ),
             number_cell(a.chats),
+            Text(
+                f"{a.follow_ups_due}/{a.follow_ups_overdue}",
+                style=p.error if a.follow_ups_overdue else p.plain,
+                justify="right",
+                no_wrap=True,
+                end="",
+            ),
             duration_cell(a.avg_response_seconds),
             duration_cell(a.seconds_since_last_reply),
         )
