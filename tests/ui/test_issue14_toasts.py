@@ -59,3 +59,29 @@ async def test_toast_keeps_every_cjk_glyph_and_leaves_the_composer_free(
                     assert not toast.region.overlaps(pane.composer.region), (
                         "a toast covers the composer"
                     )
+
+
+async def test_jump_mode_reaches_the_chats_in_the_tab_strip_at_80x24() -> None:
+    """One pane plus a tab strip: every chat gets a jump label (on its tab) and the key works."""
+    from console.ui.screens.jump import JumpOverlay, jump_targets
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.agent_screen
+        assert screen is not None
+        panes = screen.grid.panes
+        assert len(panes) == 3 and sum(1 for p in panes if p.display) == 1
+        targets = jump_targets(screen)
+        keys = [p.jump_key for p in panes]
+        assert all(key in targets for key in keys), (keys, list(targets))
+        tabs_y = screen.get_offset(screen.query_one("TabStrip")).y
+        hidden = [p for p in panes if not p.display]
+        assert all(targets[p.jump_key][0].y == tabs_y for p in hidden)
+        last = hidden[-1]
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, JumpOverlay)
+        await pilot.press(last.jump_key)
+        await pilot.pause(0.3)
+        assert screen.active_pane is last and last.display

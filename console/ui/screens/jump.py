@@ -28,14 +28,40 @@ class Jumpable(Protocol):
     jump_key: str
 
 
+def _tab_offset(screen: Screen[Any], child: Widget) -> Offset | None:
+    """Where a chat hidden behind the tab strip (one pane at a time) shows its tab."""
+    index = getattr(child, "index", None)
+    if not isinstance(index, int):
+        return None
+    for strip in screen.query("TabStrip"):
+        tab_x = getattr(strip, "tab_x", None)
+        if not strip.display or tab_x is None:
+            continue
+        x = tab_x(index)
+        if x is None:
+            continue
+        try:
+            strip_x, strip_y = screen.get_offset(strip)
+        except NoWidget:
+            continue
+        return Offset(strip_x + x, strip_y)
+    return None
+
+
 def jump_targets(screen: Screen[Any]) -> dict[str, tuple[Offset, Widget]]:
-    """key → (screen offset, widget) for every visible Jumpable widget."""
+    """key → (screen offset, widget) for every visible Jumpable widget; a chat hidden
+    behind the tab strip (80×24 with two chats or more) is labelled on its tab."""
     targets: dict[str, tuple[Offset, Widget]] = {}
     for child in screen.walk_children(Widget):
-        if not isinstance(child, Jumpable) or not child.display:
+        if not isinstance(child, Jumpable):
             continue
         key = child.jump_key
         if not key or key in targets:
+            continue
+        if not child.display:
+            hidden_at = _tab_offset(screen, child) if child.parent is not None else None
+            if hidden_at is not None and child.parent is not None and child.parent.display:
+                targets[key] = (hidden_at, child)
             continue
         try:
             x, y = screen.get_offset(child)

@@ -76,6 +76,10 @@ class TabStrip(Static):
             parts += [tab, ("  ", "")]
         self.update(Content.assemble(*parts) if parts else Content(""))
 
+    def tab_x(self, index: int) -> int | None:
+        """Cell where tab ``index`` starts (jump mode labels hidden chats there)."""
+        return self._cells[index][0] if 0 <= index < len(self._cells) else None
+
     def on_click(self, event: Click) -> None:
         for index, (start, end) in enumerate(self._cells):
             if start <= event.x < end:
