@@ -44,6 +44,10 @@ DEMO_DEPARTMENTS: Final[list[dict[str, Any]]] = [
             "ja": "ただいま請求チームは営業時間外です（月〜金 07:00〜22:00、土 09:00〜17:00 UTC）。"
             "ご用件を残していただければ、1営業日以内にメールでご返信いたします。",
         },
+        # Issue 17: a chat whose widget names no department comes here for these topics.
+        "routing_rules": [
+            {"key": "topic", "equals": ["refund", "billing", "환불", "결제", "返金", "請求"]},
+        ],
         "prechat_questions": [
             {
                 "key": "invoice",
@@ -61,6 +65,11 @@ DEMO_DEPARTMENTS: Final[list[dict[str, Any]]] = [
             "ko": "기술 지원팀이 잠시 자리를 비웠습니다. 보통 30분 이내에 답변드립니다.",
             "ja": "技術サポートは一時的に対応できません。通常30分以内にご返信いたします。",
         },
+        "routing_rules": [
+            {"key": "topic", "equals": ["can't sign in", "로그인 문제", "ログインできない"]},
+        ],
+        # The default target of escalations (a senior agent can be picked instead).
+        "escalation": True,
         "prechat_questions": [
             {
                 "key": "browser",
@@ -103,8 +112,13 @@ Shape of each item:
 - ``prechat_questions`` (list of ``{"key": str, "question": str}``): what the
   bot asks when the pre-chat form left that key empty (questions are trilingual).
 
+- ``routing_rules`` (list of ``{"key", "equals": [...]}``, optional): pre-chat answers that
+  route a chat here when the widget named no department (docs/protocol.md §6).
+- ``escalation`` (bool, optional): the default target of escalations.
+
 So a loader can call ``insert_department(conn, d["name"], offline_message=d["offline_message"],
-hours=d["hours"], utc_offset_minutes=d["utc_offset_minutes"], prechat_questions=d["prechat_questions"])``.
+hours=d["hours"], utc_offset_minutes=d["utc_offset_minutes"], prechat_questions=d["prechat_questions"],
+routing_rules=d.get("routing_rules", ()), escalation=d.get("escalation", False))``.
 ``tech`` is open around the clock so the demo always has a staffed queue.
 """
 
@@ -131,6 +145,7 @@ DEMO_AGENTS: Final[list[dict[str, Any]]] = [
         "capacity": 3,
         "departments": ["billing", "sales"],
         "languages": ["ko", "en"],
+        "senior": True,
         "status": "away",
     },
     {
@@ -147,6 +162,7 @@ DEMO_AGENTS: Final[list[dict[str, Any]]] = [
         "capacity": 3,
         "departments": ["sales", "billing"],
         "languages": ["en"],
+        "senior": True,
         "status": "offline",
     },
     {

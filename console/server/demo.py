@@ -43,6 +43,8 @@ def load_demo(db: Database) -> bool:
                 hours=None if hours is None else {str(k): str(v) for k, v in hours.items()},
                 utc_offset_minutes=int(d.get("utc_offset_minutes", 0)),
                 prechat_questions=d.get("prechat_questions", []),
+                routing_rules=d.get("routing_rules", ()),
+                escalation=bool(d.get("escalation", False)),
             )
         # The default "General" department only exists for servers without departments.
         general = conn.execute(
@@ -62,6 +64,8 @@ def load_demo(db: Database) -> bool:
                 capacity=int(a.get("capacity", 3)),
                 department_ids=[dept_ids[x] for x in a.get("departments", []) if x in dept_ids],
                 status=str(a.get("status", "offline")),
+                languages=[str(x) for x in a.get("languages", [])],
+                senior=bool(a.get("senior", False)),
             )
             agent_ids[str(a.get("id", a["name"]))] = (agent_id, str(a["name"]))
         for c in seed.DEMO_CUSTOMERS:

@@ -258,12 +258,15 @@ async def _stream(ws_url: str, token: str, inbox: _Inbox) -> None:
 async def _start_conversation(api: _Api, plan: CustomerPlan, missing: set[str]) -> Any:
     """``POST /customer/conversations``; a server without the demo departments gets the default one."""
     department = "" if plan.department in missing else plan.department
+    if plan.scenario.routed_by_topic:
+        department = ""  # the server routes by the pre-chat topic (issue 17)
     body = {
         "name": plan.name,
         "email": plan.email,
         "department": department,
         "page_url": plan.scenario.page_url,
-        "prechat": plan.prechat,
+        # The widget knows the page's language: routing prefers an agent who speaks it.
+        "prechat": {**plan.prechat, "language": plan.lang},
         "message": plan.opening,
     }
     try:

@@ -27,6 +27,8 @@ class Scenario:
     frustrated: tuple[str, ...] = field(default=())
     attachment_text: str = ""  # what the customer says when attaching a file
     bot_reply: str = ""  # answer to the department bot's pre-chat question, if it asks
+    # The widget names no department: the server's routing rules pick it from the topic.
+    routed_by_topic: bool = False
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -88,6 +90,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         key="refund",
+        routed_by_topic=True,
         lang="en",
         department="billing",
         page_url="https://shop.example.com/account/cancel",
@@ -147,6 +150,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         key="refund",
+        routed_by_topic=True,
         lang="ko",
         department="billing",
         page_url="https://shop.example.com/ko/account/cancel",
@@ -206,6 +210,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         key="refund",
+        routed_by_topic=True,
         lang="ja",
         department="billing",
         page_url="https://shop.example.com/ja/account/cancel",
