@@ -36,7 +36,14 @@ class ActionCommands(Provider):
         read_only = bool(getattr(self.app, "readonly", False)) or scope in READ_ONLY_SCOPES
         if scope is None:
             read_only = True
-        screen_specs = [spec for spec in SPECS if scope is not None and spec.scope == scope]
+        screen_specs = [
+            spec
+            for spec in SPECS
+            if scope is not None
+            and spec.scope == scope
+            # A screen hides what its backend cannot do (e.g. follow-ups without the capability).
+            and self.screen.check_action(spec.action, ()) is not False
+        ]
         shadowed = {spec.shadows for spec in screen_specs}
         app_specs = [
             spec

@@ -315,6 +315,22 @@ class AgentScreen(Screen[None]):
         self.ready = True
         await self.apply_changes(frozenset(self.controller.pane_order), True)
 
+    # Actions that need a backend capability; without it the key and palette entry are hidden.
+    _NEEDS_CAPABILITY = {
+        "create_follow_up": "follow_ups",
+        "show_follow_ups": "follow_ups",
+        "open_follow_up_customer": "follow_ups",
+        "escalate_chat": "escalation",
+    }
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from console.backends.base import Capability
+
+        needed = self._NEEDS_CAPABILITY.get(action)
+        if needed is not None and not self.controller.can(Capability(needed)):
+            return False
+        return True
+
     def on_resize(self) -> None:
         self._update_narrow()
 

@@ -174,6 +174,21 @@ class DepartmentTable(LiveTable):
         self.sync_keys(d.department_id for d in stats)
 
 
+def agent_cell(a: AgentRow, p: Palette) -> Text:
+    """The agent's name, then their follow-ups due within 24 h and late ones (red), if any.
+
+    In the name cell rather than a column of its own, so the table still fits at 150
+    columns with the sidebar (the name is the flexible column)."""
+    text = cell(a.name)
+    if a.follow_ups_due or a.follow_ups_overdue:
+        text.append(" ")
+        text.append(
+            t("supervisor.col.follow_ups_cell", due=a.follow_ups_due, late=a.follow_ups_overdue),
+            style=p.error if a.follow_ups_overdue else p.muted,
+        )
+    return text
+
+
 class AgentTable(LiveTable):
     CURSOR = "none"
     COLUMNS = (
@@ -181,7 +196,6 @@ class AgentTable(LiveTable):
         Column("status", "supervisor.col.status", 10),
         Column("load", "supervisor.col.load", 6),
         Column("chats", "supervisor.col.chats", 6),
-        Column("follow_ups", "supervisor.col.follow_ups", 9),
         Column("avg", "supervisor.col.avg_response", 9),
         Column("last", "supervisor.col.last_reply", 9),
     )
@@ -192,7 +206,7 @@ class AgentTable(LiveTable):
             status = f"{status}*"
         status_style = {"online": p.success, "away": p.warning}.get(a.status, p.muted)
         return (
-            cell(a.name),
+            agent_cell(a, p),
             cell(status, status_style),
             Text(
                 f"{a.load}/{a.capacity}",
@@ -202,13 +216,6 @@ class AgentTable(LiveTable):
                 end="",
             ),
             number_cell(a.chats),
-            Text(
-                f"{a.follow_ups_due}/{a.follow_ups_overdue}",
-                style=p.error if a.follow_ups_overdue else p.plain,
-                justify="right",
-                no_wrap=True,
-                end="",
-            ),
             duration_cell(a.avg_response_seconds),
             duration_cell(a.seconds_since_last_reply),
         )
