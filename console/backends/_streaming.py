@@ -1,8 +1,9 @@
 """Link-state plumbing shared by backends that run their own event stream.
 
-The native and Chatwoot backends both keep a connection state with
-callbacks, feed one queue of events from a background stream task, and close
-the same set of resources in the same order; this base holds that once.
+The native, Chatwoot and Matrix backends all keep a connection state with
+callbacks, feed one queue of events from a background stream task, send
+through a persistent outbox and close the same set of resources in the same
+order; this base holds that once.
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from console.backends.base import Backend, ConnectionPhase, ConnectionState
-from console.core.outbox import Outbox
+from console.backends.base import (
+    Backend,
+    BackendError,
+    ConnectionPhase,
+    ConnectionState,
+    UnsentMessage,
+)
+from console.core.outbox import Outbox, OutboxClosed, OutboxFailed
 from console.protocol import models as m
 
 log = logging.getLogger(__name__)
@@ -79,3 +86,51 @@ class StreamingBackend(Backend):
                 queue.put_nowait(None)  # wake any other iterator too
                 return
             yield event
+
+    # ----------------------------------------------------------------- outbox
+    async def _send_through_outbox(self, conversation_id: str, message: m.SendMessage) -> m.Message:
+        """Send via the (started) outbox; a failed entry with this client id is retried."""
+        outbox = self._outbox
+        assert outbox is not None
+        if any(u.entry.client_id == message.client_id for u in outbox.failed()):
+            await outbox.retry(message.client_id)  # the UI's "retry" on a failed message
+        try:
+            return await outbox.send(conversation_id, message)
+        except OutboxFailed as exc:
+            raise BackendError(str(exc), code=exc.code) from exc
+        except OutboxClosed as exc:
+            raise BackendError(str(exc), code="queued") from exc
+
+    async def unsent(self) -> list[UnsentMessage]:
+        """Pending and refused outbox entries, in the order they were typed."""
+        outbox = self._outbox
+        if outbox is None:
+            return []
+        reasons = {u.entry.client_id: u.reason for u in outbox.failed()}
+        entries = [*outbox.pending(), *(u.entry for u in outbox.failed())]
+        entries.sort(key=lambda entry: entry.enqueued_at)
+        return [
+            UnsentMessage(
+                conversation_id=entry.conversation_id,
+                client_id=entry.client_id,
+                body=entry.body,
+                internal=entry.internal,
+                failed=entry.client_id in reasons,
+                reason=reasons.get(entry.client_id, ""),
+            )
+            for entry in entries
+        ]
+
+    async def delivery(self, client_id: str) -> m.Message:
+        if self._outbox is None:
+            return await super().delivery(client_id)
+        try:
+            return await self._outbox.delivery(client_id)
+        except OutboxFailed as exc:
+            raise BackendError(str(exc), code=exc.code) from exc
+        except OutboxClosed as exc:
+            raise BackendError(str(exc), code="queued") from exc
+
+    async def discard_unsent(self, client_id: str) -> None:
+        if self._outbox is not None:
+            await self._outbox.dismiss(client_id)

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from console.protocol import models as m
 
 
@@ -98,8 +100,21 @@ MUTATING_METHODS: frozenset[str] = frozenset(
         "create_follow_up",
         "complete_follow_up",
         "escalate",
+        "discard_unsent",
     }
 )
+
+
+class UnsentMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A reply in the outbox: not yet acknowledged (``failed`` False) or refused for good."""
+
+    conversation_id: str
+    client_id: str
+    body: str
+    internal: bool = False
+    failed: bool = False
+    reason: str = ""
+    """Why the server refused it (outside text: sanitized at the boundary)."""
 
 
 class Backend(abc.ABC):
@@ -241,9 +256,7 @@ class Backend(abc.ABC):
     async def list_customer_follow_ups(self, customer_id: str) -> list[m.FollowUp]:
         return []
 
-    async def create_follow_up(
-        self, conversation_id: str, request: m.FollowUpCreate
-    ) -> m.FollowUp:
+    async def create_follow_up(self, conversation_id: str, request: m.FollowUpCreate) -> m.FollowUp:
         raise BackendError("This backend cannot store follow-ups.", code="unsupported")
 
     async def complete_follow_up(self, follow_up_id: str) -> m.FollowUp:
@@ -251,6 +264,19 @@ class Backend(abc.ABC):
 
     async def escalate(self, conversation_id: str, request: m.EscalateRequest) -> m.Conversation:
         raise BackendError("This backend cannot escalate chats.", code="unsupported")
+
+    # ----------------------------------------------------------------- outbox
+    async def unsent(self) -> list[UnsentMessage]:
+        """Replies in the outbox (pending and refused), e.g. from before a restart."""
+        return []
+
+    async def delivery(self, client_id: str) -> m.Message:
+        """Wait for the outbox's outcome of ``client_id``; BackendError if it was refused."""
+        raise BackendError("This backend has no outbox.", code="unsupported")
+
+    async def discard_unsent(self, client_id: str) -> None:
+        """Forget a refused reply (removed from the outbox file); pending ones stay."""
+        return None
 
 
 class ReadOnlyBackend(Backend):

@@ -59,7 +59,7 @@ from console.backends.base import (
     ConnectionState,
 )
 from console.core.backoff import Backoff
-from console.core.outbox import Fail, Outbox, OutboxClosed, OutboxFailed, Pause, Retry, Verdict
+from console.core.outbox import Fail, Outbox, Pause, Retry, Verdict, new_client_id
 from console.protocol import limits
 from console.protocol import models as m
 
@@ -1073,14 +1073,7 @@ class ChatwootBackend(StreamingBackend):
         if self._outbox is None:
             return await self._post_message(conversation_id, message)
         await self._start_outbox()
-        if any(u.entry.client_id == message.client_id for u in self._outbox.failed()):
-            await self._outbox.retry(message.client_id)
-        try:
-            return await self._outbox.send(conversation_id, message)
-        except OutboxFailed as exc:
-            raise BackendError(str(exc), code=exc.code) from exc
-        except OutboxClosed as exc:
-            raise BackendError(str(exc), code="queued") from exc
+        return await self._send_through_outbox(conversation_id, message)
 
     def _check_sendable(self, conversation_id: str, message: m.SendMessage) -> None:
         cid = _num(conversation_id, "conversation")
@@ -1313,7 +1306,7 @@ class ChatwootBackend(StreamingBackend):
             await self._post_message(
                 cid,
                 m.SendMessage(
-                    client_id=f"transfer-{cid}-{time.time_ns()}",
+                    client_id=new_client_id(),
                     body=request.note,
                     internal=True,
                 ),

@@ -50,7 +50,7 @@ from console.backends.base import (
     ConnectionState,
 )
 from console.core.backoff import Backoff
-from console.core.outbox import Fail, Outbox, OutboxClosed, OutboxFailed, Pause, Retry, Verdict
+from console.core.outbox import Fail, Outbox, Pause, Retry, Verdict
 from console.protocol import limits
 from console.protocol import models as m
 
@@ -488,14 +488,7 @@ class NativeBackend(StreamingBackend):
                 code="read_only",
                 status=403,
             )
-        if any(u.entry.client_id == message.client_id for u in self._outbox.failed()):
-            await self._outbox.retry(message.client_id)  # the UI's "retry" on a failed message
-        try:
-            return await self._outbox.send(conversation_id, message)
-        except OutboxFailed as exc:
-            raise BackendError(str(exc), code=exc.code) from exc
-        except OutboxClosed as exc:
-            raise BackendError(str(exc), code="queued") from exc
+        return await self._send_through_outbox(conversation_id, message)
 
     async def _post_message(self, conversation_id: str, message: m.SendMessage) -> m.Message:
         # Sends are safe to repeat: the server returns the stored message for a known client_id.

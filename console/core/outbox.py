@@ -54,8 +54,18 @@ DeliveryStatus = Literal["pending", "sent", "failed"]
 SendFn = Callable[[str, m.SendMessage], Awaitable[m.Message]]
 
 
+def _open_private(path: Path, flags: int) -> Any:
+    """Open ``path`` for binary writing, created (or kept) readable by the owner only."""
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab" if flags & os.O_APPEND else "wb")
+
+
 def new_client_id() -> str:
-    """A fresh idempotency key for one outgoing message (uuid4, hex)."""
+    """A fresh idempotency key for one outgoing message (uuid4, hex).
+
+    The one client-id function: the workspace controller and the backends use it.
+    """
     return uuid.uuid4().hex
 
 
@@ -247,7 +257,9 @@ class Outbox:
         """Replay the file, keep unresolved and failed-undismissed entries, compact."""
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Replies are private: folder 0700, file 0600 (also when they existed before).
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.path.parent, 0o700)
         entries: OrderedDict[str, OutboxEntry] = OrderedDict()
         failed: dict[str, tuple[str, str]] = {}
         resolved = 0
@@ -298,12 +310,12 @@ class Outbox:
                 self._queues.setdefault(entry.conversation_id, deque()).append(_Pending(entry))
         if resolved:
             self._rewrite(lines)
-        self._file = self.path.open("ab")
+        self._file = _open_private(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
 
     def _rewrite(self, lines: list[bytes]) -> None:
         assert self.path is not None
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("wb") as fh:
+        with _open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as fh:
             fh.writelines(lines)
             fh.flush()
             if self._fsync:

@@ -28,9 +28,7 @@ plain callable (``clock()`` → aware ``datetime``) so tests can move time.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -48,6 +46,7 @@ from console.core import i18n
 from console.core.events import TypedEvent, typed_event
 from console.core.expectations import Promises, PromiseTimer
 from console.core.followups import FollowUpTracker, customer_offset, promise_text
+from console.core.outbox import new_client_id
 from console.core.reducers import sanitize_model, severity_of
 from console.core.store import Area, Change, ConversationEntry, Store, StoredMessage
 from console.core.supervision import SupervisorGateway
@@ -91,13 +90,6 @@ class PaneState:
     """Workspace-only state of a pane (the store holds everything else)."""
 
     trigger_categories: list[str] = field(default_factory=list)
-
-
-_client_counter = itertools.count(1)
-
-
-def new_client_id() -> str:
-    return f"c{os.getpid():x}-{time.time_ns():x}-{next(_client_counter)}"
 
 
 def wait_seconds(entry: ConversationEntry, now: datetime) -> float | None:
@@ -165,6 +157,7 @@ class WorkspaceController:
         self._read_sent: dict[str, float] = {}  # conversation -> monotonic time of the last POST
         self._read_later: dict[str, asyncio.TimerHandle] = {}
         self._read_tasks: set[asyncio.Task[None]] = set()
+        self._follow_tasks: set[asyncio.Task[None]] = set()  # outbox entries from before
         backend.on_connection_change(self._connection_changed)
 
     # ------------------------------------------------------------------ queries
@@ -205,6 +198,8 @@ class WorkspaceController:
         self._events = self.backend.events()
         await self._wait_connected(STREAM_SUBSCRIBE_WAIT)
         await self.resync()
+        if me.role == "agent":
+            await self.restore_unsent()
         try:
             departments = await self.backend.list_departments()
             self.departments = {d.id: d for d in map(sanitize_model, departments)}
@@ -213,6 +208,39 @@ class WorkspaceController:
         await self.load_follow_ups()
         assert self.store.me is not None
         return self.store.me
+
+    async def restore_unsent(self) -> None:
+        """Show the outbox's replies from before a restart in their chats.
+
+        Pending ones follow their delivery (sent, or failed if the server refuses);
+        refused ones show as failed, to be retried or discarded.
+        """
+        try:
+            unsent = await self.backend.unsent()
+        except BackendError as error:
+            log.info("outbox unavailable: %s", error)
+            return
+        now = self.clock()
+        for row in unsent:
+            change = self.store.add_pending(
+                row.conversation_id, row.client_id, row.body, row.internal, now
+            )
+            if row.failed:
+                change |= self.store.mark_failed(row.client_id, row.reason)
+            else:
+                task = asyncio.get_running_loop().create_task(self._follow(row.client_id))
+                self._follow_tasks.add(task)
+                task.add_done_callback(self._follow_tasks.discard)
+            self._absorb(change)
+
+    async def _follow(self, client_id: str) -> None:
+        """The outcome of a reply queued before this run (nobody else awaits it)."""
+        try:
+            message = await self.backend.delivery(client_id)
+        except BackendError as error:
+            self._absorb(self.store.mark_failed(client_id, str(error)))
+            return
+        self._absorb(self.store.mark_sent(client_id, message, self.clock()))
 
     async def _wait_connected(self, timeout: float) -> None:
         """Wait (bounded) until the stream says it is connected; go on regardless after."""
@@ -317,9 +345,7 @@ class WorkspaceController:
 
     def _known(self, event: TypedEvent) -> bool:
         model = event.model
-        return (
-            isinstance(model, m.Conversation) and self.store.conversation(model.id) is not None
-        )
+        return isinstance(model, m.Conversation) and self.store.conversation(model.id) is not None
 
     def _notify_listeners(self, event: TypedEvent) -> None:
         """Listeners get the event and its typed, sanitized payload (``event.model``)."""
@@ -441,6 +467,13 @@ class WorkspaceController:
             raise
         self._absorb(self.store.mark_sent(client_id, sent, self.clock()))
         return sent
+
+    async def discard(self, stored: StoredMessage) -> None:
+        """Forget a failed reply: out of the outbox file and out of its chat."""
+        client_id = stored.message.client_id
+        assert client_id is not None
+        await self.backend.discard_unsent(client_id)
+        self._absorb(self.store.discard_pending(client_id))
 
     def last_failed(self, conversation_id: str) -> StoredMessage | None:
         """The newest message of this chat that could not be sent."""

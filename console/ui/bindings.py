@@ -205,6 +205,14 @@ SPECS: tuple[BindingSpec, ...] = (
         help="Send the last failed message of the focused chat again (same client id: never twice).",
     ),
     BindingSpec(
+        "discard-failed",
+        "ctrl+f8",
+        "discard_failed",
+        "Discard",
+        show=False,
+        help="Forget the last failed message of the focused chat (it is removed from the outbox).",
+    ),
+    BindingSpec(
         "accept-next",
         "f9",
         "accept_next",

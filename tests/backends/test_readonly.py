@@ -46,6 +46,7 @@ MUTATING_CALLS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     ),
     "complete_follow_up": (("FU",), {}),
     "escalate": (("CONV", m.EscalateRequest(reason="why")), {}),
+    "discard_unsent": (("c1",), {}),
 }
 
 

@@ -31,6 +31,7 @@ CALLS: dict[str, tuple[Any, ...]] = {
     ),
     "complete_follow_up": ("fu",),
     "escalate": ("101", m.EscalateRequest(reason="why")),
+    "discard_unsent": ("ro-1",),
 }
 
 

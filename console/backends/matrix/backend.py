@@ -44,7 +44,7 @@ from console.backends.matrix._api import (
     seg,
 )
 from console.core.backoff import Backoff
-from console.core.outbox import Fail, Outbox, OutboxClosed, OutboxFailed, Pause, Retry, Verdict
+from console.core.outbox import Fail, Outbox, Pause, Retry, Verdict
 from console.protocol import limits
 from console.protocol import models as m
 
@@ -1065,14 +1065,7 @@ class MatrixBackend(StreamingBackend):
             return await self._send_once(conversation_id, message)
         if not self._outbox.started:
             await self._outbox.start()
-        if any(u.entry.client_id == message.client_id for u in self._outbox.failed()):
-            await self._outbox.retry(message.client_id)
-        try:
-            return await self._outbox.send(conversation_id, message)
-        except OutboxFailed as exc:
-            raise BackendError(str(exc), code=exc.code) from exc
-        except OutboxClosed as exc:
-            raise BackendError(str(exc), code="queued") from exc
+        return await self._send_through_outbox(conversation_id, message)
 
     async def _send_once(self, conversation_id: str, message: m.SendMessage) -> m.Message:
         room = room_of(conversation_id)

@@ -800,6 +800,25 @@ class AgentScreen(Screen[None]):
         except BackendError as error:
             self.app.notify(tr("send_failed", reason=str(error)), severity="error", markup=False)
 
+    def action_discard_failed(self) -> None:
+        pane = self.active_pane
+        if pane is None:
+            return
+        stored = self.controller.last_failed(pane.conversation_id)
+        if stored is None:
+            self.app.notify(tr("nothing_failed"), markup=False)
+            return
+        self._discard(stored)
+
+    @work(group="send")
+    async def _discard(self, stored: StoredMessage) -> None:
+        try:
+            await self.controller.discard(stored)
+        except BackendError as error:
+            self.app.notify(str(error), severity="error", markup=False)
+            return
+        self.app.notify(tr("discarded"), markup=False)
+
     def action_accept_next(self) -> None:
         queued = self.controller.queued()
         if not queued:

@@ -299,6 +299,13 @@ class ChatPane(Vertical):
             view.update_item(item)
         if new:
             view.extend(reversed(new))
+        if unsettled:
+            # Shown as pending/failed, and the loop above went through the whole
+            # transcript without meeting them: discarded from the outbox.
+            for key in unsettled:
+                self._shown.pop(key, None)
+                self._unsettled.discard(key)
+            view.remove_items(unsettled)
         view.has_older = transcript.has_more_before
 
     def prepend_older(self) -> None:

@@ -36,7 +36,7 @@ built from plain strings; no markup is parsed anywhere in this module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import ClassVar, Literal
@@ -447,6 +447,14 @@ class TranscriptView(ScrollView, can_focus=True):
             return
         self._replace(item)
         self._after_change(scroll_to_end=self._following)
+
+    def remove_items(self, message_ids: Collection[str]) -> None:
+        """Drop messages (a discarded failed reply).  Rare, so the layout is rebuilt."""
+        if not any(message_id in self._positions for message_id in message_ids):
+            return
+        following = self._following
+        self._load([item for item in self._items if item.id not in message_ids])
+        self._after_change(scroll_to_end=following)
 
     def prepend_items(self, items: Sequence[TranscriptItem], *, has_older: bool = False) -> None:
         """Insert older history at the top, keeping the viewport where it is.
