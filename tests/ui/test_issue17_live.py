@@ -140,6 +140,7 @@ async def test_escalated_chat_arrives_at_the_target_with_its_reason(ref_server: 
             what="reason in the transcript",
         )
         assert "I was charged twice" in [i.body for i in pane.transcript.items()]
+        assert "⇪ escalated" in pane.header().plain  # the badge on the pane
         await wait_for(
             pilot,
             lambda: (

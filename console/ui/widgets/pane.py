@@ -86,6 +86,8 @@ def header_content(
         parts += ["  ", (f"⏱ {tr('waiting_for_you', time=format_duration(waited))}", style)]
     if entry.unread:
         parts += ["  ", (f"✉ {entry.unread}", "bold $accent")]
+    if conversation.escalated_at is not None:  # why: in the sidebar and the transcript
+        parts += ["  ", (f"⇪ {tr('escalated_header')}", "bold $error")]
     if entry.severity > 0 or state.trigger_categories:
         label = ", ".join(state.trigger_categories) or tr("trigger_badge", count=entry.severity)
         parts += [

@@ -64,7 +64,7 @@ def customer_content(
         # The escalation badge: who escalated and why (untrusted text, as Content).
         lines.append(
             Content.assemble(
-                ("⚑ " + tr("escalated_badge", name=conversation.escalated_by_name or "?"), "bold $error"),
+                ("⇪ " + tr("escalated_badge", name=conversation.escalated_by_name or "?"), "bold $error"),
                 ": ",
                 conversation.escalation_reason or "",
             )
