@@ -144,6 +144,8 @@ class AgentRow:
     follow_ups_due: int = 0
     """Open follow-ups due within 24 hours (from the backend's agents view)."""
     follow_ups_overdue: int = 0
+    department_names: tuple[str, ...] = ()
+    """The departments the agent serves (empty when the backend does not say)."""
 
     @property
     def over_capacity(self) -> bool:
@@ -625,6 +627,9 @@ class Dashboard:
                     seconds_since_last_reply=_seconds(now, last) if last else None,
                     follow_ups_due=info.follow_ups_due,
                     follow_ups_overdue=info.follow_ups_overdue,
+                    department_names=tuple(
+                        self._department_name(dep_id) for dep_id in info.department_ids
+                    ),
                 )
             )
         rows.sort(key=lambda a: (a.name.casefold(), a.agent_id))

@@ -40,6 +40,7 @@ AGENTS = m.AgentsView(
         m.AgentStats(
             agent_id="a1",
             name="Ann Lee",
+            department_ids=["sales", "billing"],
             status="online",
             accepting=True,
             load=2,
@@ -51,6 +52,7 @@ AGENTS = m.AgentsView(
         m.AgentStats(
             agent_id="a2",
             name="김민지",
+            department_ids=["sales", "tech"],
             status="online",
             accepting=True,
             load=4,
@@ -62,6 +64,7 @@ AGENTS = m.AgentsView(
         m.AgentStats(
             agent_id="a3",
             name="佐藤 花子",
+            department_ids=["billing"],
             status="away",
             accepting=False,
             load=0,

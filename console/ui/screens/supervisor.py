@@ -623,8 +623,7 @@ class SupervisorScreen(Screen[None]):
 
     def action_sort(self, order: str) -> None:
         table = self.conversations_table
-        table.order = order
-        table.resort(self.dashboard, self.clock())
+        table.sort_by(order, self.dashboard, self.clock())  # from the top
         self.bar.show_state(order=order)
 
     def action_filter(self) -> None:

@@ -7,9 +7,12 @@ compares new cells with what it shows; only changed cells go through
 order changed.  Nothing here rebuilds a table per event: the screen calls
 ``apply_*`` from its refresh timer with the set of dirty ids.
 
-Columns have fixed widths: measuring 1,000 rows on every update would cost
-more than the update itself, and fixed widths keep the layout still while
-figures change.
+Figure columns have fixed widths (wide enough for the translated header).
+Text columns (names, departments) are ``flex``: they take the width of their
+widest cell (Rich cell measurement, so Korean and Japanese count two cells a
+character) up to a share of the table's width, measured once per changed cell
+as rows are upserted (never by re-reading 1,000 rows), and re-fitted when the
+table is resized.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, CursorType, RowKey
@@ -28,6 +32,7 @@ from console.ui.widgets.supervisor.cells import (
     KeyedText,
     Palette,
     cell,
+    clean,
     duration_cell,
     number_cell,
 )
@@ -47,6 +52,11 @@ class Column:
     key: str
     label_key: str
     width: int
+    """Fixed width; for a ``flex`` column the narrowest it gets."""
+    flex: bool = False
+    """Text column: as wide as its widest cell, within the table's width."""
+    most: int = 48
+    """A flex column never grows past this (one long name must not take the table)."""
 
 
 class LiveTable(DataTable[Text]):
@@ -74,6 +84,9 @@ class LiveTable(DataTable[Text]):
         self.cell_updates = 0
         """Count of ``update_cell`` calls (tests check rows change in place)."""
         self.rows_added = 0
+        self._widest: dict[str, int] = {}
+        """Flex columns: the widest cell seen (cells) - grows as rows come, reset on rebuild."""
+        self._fitted: tuple[int, ...] = ()
 
     def on_mount(self) -> None:
         for column in self.COLUMNS:
@@ -81,6 +94,69 @@ class LiveTable(DataTable[Text]):
             # Never cut a header: translated labels may be wider than the data.
             width = max(column.width, label.cell_len)
             self.add_column(label, width=width, key=column.key)
+            if column.flex:
+                self._widest[column.key] = width
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    def _measure(self, cells: tuple[Text, ...]) -> bool:
+        grew = False
+        for column, value in zip(self.COLUMNS, cells, strict=True):
+            if column.flex:
+                width = min(cell_len(value.plain), column.most)
+                if width > self._widest.get(column.key, 0):
+                    self._widest[column.key] = width
+                    grew = True
+        return grew
+
+    def available_width(self) -> int:
+        """Cells the table may use: its own width, else the screen's (before layout).
+
+        A table sized by its content (``width: auto``, departments beside agents) may
+        use half of its container."""
+        width = self.size.width or (self.screen.size.width if self.is_attached else 0)
+        width_rule = self.styles.width
+        if width_rule is not None and width_rule.is_auto and self.parent is not None:
+            width = self.parent.size.width // 2  # type: ignore[attr-defined]
+        return max(0, width - 2)  # the vertical scrollbar
+
+    def fit_columns(self) -> None:
+        """Give flex columns the width of their widest cell, within the table's width.
+
+        Spare cells go to the flex columns (widest content first); when space is short
+        they shrink towards their minimum, never below the header.
+        """
+        if not self.is_mounted or not self._widest:
+            return
+        columns = self.ordered_columns
+        padding = 2 * self.cell_padding
+        fixed = sum(
+            c.width + padding
+            for c, spec in zip(columns, self.COLUMNS, strict=True)
+            if not spec.flex
+        )
+        flex = [(i, spec) for i, spec in enumerate(self.COLUMNS) if spec.flex]
+        room = self.available_width() - fixed - padding * len(flex)
+        floor = [max(spec.width, columns[i].label.cell_len) for i, spec in flex]
+        want = [
+            max(f, self._widest.get(spec.key, 0)) for f, (_i, spec) in zip(floor, flex, strict=True)
+        ]
+        widths = list(want)
+        while sum(widths) > room and any(w > f for w, f in zip(widths, floor, strict=True)):
+            widest = max(range(len(widths)), key=lambda k: widths[k] - floor[k])
+            widths[widest] -= 1
+        fitted = tuple(widths)
+        if fitted == self._fitted:
+            return
+        self._fitted = fitted
+        for (i, _spec), width in zip(flex, widths, strict=True):
+            columns[i].width = width
+        # DataTable has no public "set column width": these two are what its own
+        # add_column/update_cell do after a width change (render caches, virtual size).
+        self._require_update_dimensions = True
+        self._clear_caches()
+        self.refresh()
 
     @property
     def palette(self) -> Palette:
@@ -99,9 +175,13 @@ class LiveTable(DataTable[Text]):
             self.add_row(*cells, key=key)
             self._shown[key] = cells
             self.rows_added += 1
+            if self._measure(cells):
+                self.fit_columns()
             return True
         if same_cells(old, cells):
             return False
+        if self._measure(cells):
+            self.fit_columns()
         row_key = RowKey(key)
         for column, before, after in zip(self.COLUMNS, old, cells, strict=True):
             if not _same(before, after):
@@ -141,7 +221,7 @@ class LiveTable(DataTable[Text]):
 class DepartmentTable(LiveTable):
     CURSOR = "none"
     COLUMNS = (
-        Column("department", "supervisor.col.department", 18),
+        Column("department", "supervisor.col.department", 12, flex=True),
         Column("waiting", "supervisor.col.waiting", 7),
         Column("active", "supervisor.col.active", 6),
         Column("longest", "supervisor.col.longest_wait", 8),
@@ -175,7 +255,8 @@ class DepartmentTable(LiveTable):
 
 
 def agent_cell(a: AgentRow, p: Palette) -> Text:
-    """The agent's name, then their follow-ups due within 24 h and late ones (red), if any.
+    """The agent's name, their follow-ups due within 24 h and late ones (red), if any, then
+    the departments they serve (muted).
 
     In the name cell rather than a column of its own, so the table still fits at 150
     columns with the sidebar (the name is the flexible column)."""
@@ -186,13 +267,15 @@ def agent_cell(a: AgentRow, p: Palette) -> Text:
             t("supervisor.col.follow_ups_cell", due=a.follow_ups_due, late=a.follow_ups_overdue),
             style=p.error if a.follow_ups_overdue else p.muted,
         )
+    if a.department_names:  # last: cut first when the column is narrow
+        text.append(" · " + ", ".join(clean(name) for name in a.department_names), p.muted)
     return text
 
 
 class AgentTable(LiveTable):
     CURSOR = "none"
     COLUMNS = (
-        Column("agent", "supervisor.col.agent", 16),
+        Column("agent", "supervisor.col.agent", 8, flex=True, most=60),
         Column("status", "supervisor.col.status", 10),
         Column("load", "supervisor.col.load", 6),
         Column("chats", "supervisor.col.chats", 6),
@@ -231,10 +314,10 @@ class ConversationTable(LiveTable):
     """Every queued and active conversation; sorted and filtered without rebuilding."""
 
     COLUMNS = (
-        Column("customer", "supervisor.col.customer", 18),
-        Column("department", "supervisor.col.department", 12),
+        Column("customer", "supervisor.col.customer", 14, flex=True),
+        Column("department", "supervisor.col.department", 10, flex=True),
         Column("state", "supervisor.col.state", 7),
-        Column("agent", "supervisor.col.agent", 12),
+        Column("agent", "supervisor.col.agent", 10, flex=True),
         Column("wait", "supervisor.col.wait", 7),
         Column("severity", "supervisor.col.severity", 8),
     )
@@ -329,6 +412,12 @@ class ConversationTable(LiveTable):
             self.move_cursor(row=self.get_row_index(keep), scroll=False)
         elif self.row_count:
             self.move_cursor(row=0, scroll=False)
+
+    def sort_by(self, order: str, dashboard: Dashboard, now: datetime) -> None:
+        """A sort key: the new order from the top (cursor on the first row)."""
+        self.order = order
+        self.resort(dashboard, now, keep_cursor=False)
+        self.scroll_home(animate=False)
 
     def rebuild(self, dashboard: Dashboard, now: datetime) -> None:
         """Filter changed: drop rows that no longer match, add the ones that now do."""
