@@ -33,7 +33,7 @@ async def test_agent_console_queue_accept_reply_typing_note_tag_transfer_close(
     await mina.say(room, "Hello, my parcel is late")
     app = make_app(team.backend(ana, outbox="ana.jsonl"))
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(
@@ -194,7 +194,7 @@ async def test_hostile_names_room_names_and_bodies_render_sanitized(team: Team) 
 
     app.run_action = recording  # type: ignore[method-assign]
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.controller.me is not None, what="sign-in")
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
         screen = app.agent_screen
         assert screen is not None
         await wait_for(pilot, lambda: screen.queue_panel.queue_list.option_count == 1, what="queue")
