@@ -52,6 +52,15 @@ def state_dir() -> Path:
     return platformdirs.user_state_path(APP_NAME, appauthor=False)
 
 
+def screenshots_dir() -> Path:
+    """Where screenshots go: ``<Pictures>/agent-console`` when the user has a pictures
+    folder, else ``<state dir>/screenshots`` (never the current directory)."""
+    pictures = platformdirs.user_pictures_path()
+    if pictures.is_dir():
+        return pictures / APP_NAME
+    return state_dir() / "screenshots"
+
+
 def log_dir() -> Path:
     """Log folder, e.g. ``~/.local/state/agent-console/log``."""
     return platformdirs.user_log_path(APP_NAME, appauthor=False)
@@ -87,6 +96,14 @@ def outbox_file(server_url: str, token: str) -> Path:
 
     digest = hashlib.sha256(f"{server_url.rstrip('/')}\0{token}".encode()).hexdigest()[:20]
     return outbox_dir() / f"{digest}.outbox"
+
+
+def drafts_file(server_url: str, identity: str) -> Path:
+    """Unsent composer text of one identity on one server (named by a hash, like the outbox)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{server_url.rstrip('/')}\0{identity}".encode()).hexdigest()[:20]
+    return state_dir() / "drafts" / f"{digest}.json"
 
 
 def demo_dir() -> Path:

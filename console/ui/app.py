@@ -401,6 +401,26 @@ class AgentConsoleApp(App[None]):
             self.set_timer(0.30, self.bell)
 
     # ------------------------------------------------------------------ app actions
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's "Screenshot": an SVG in the pictures (else state) folder, and a
+        toast that says where (Textual's default wrote into the current directory)."""
+        from console.core import paths
+
+        folder = Path(path) if path else paths.screenshots_dir()
+        stamp = self.clock().strftime("%Y-%m-%dT%H_%M_%S_%f")
+        target = folder / (filename or f"agent-console_{stamp}.svg")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_text(self.export_screenshot(), encoding="utf-8")
+        except OSError as error:
+            self.notify(
+                tr("screenshot_failed", path=str(target), reason=str(error)),
+                severity="error",
+                markup=False,
+            )
+            return
+        self.notify(tr("screenshot_saved", path=str(target)), markup=False, timeout=10)
+
     def action_show_help(self) -> None:
         from console.ui.screens.help import HelpScreen, active_binding_rows  # on first F1
 
