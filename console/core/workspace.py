@@ -33,6 +33,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from console.backends.base import (
@@ -43,6 +44,7 @@ from console.backends.base import (
     ConnectionState,
 )
 from console.core import i18n
+from console.core.drafts import DraftFile
 from console.core.events import TypedEvent, typed_event
 from console.core.expectations import Promises, PromiseTimer
 from console.core.followups import FollowUpTracker, customer_offset, promise_text
@@ -58,6 +60,8 @@ MAX_REFRESH_PER_SECOND = 30
 STREAM_SUBSCRIBE_WAIT = 5.0
 """Seconds to wait for the event stream before loading state over REST anyway."""
 READ_RECEIPT_INTERVAL = 1.0
+SIGN_OFF_TIMEOUT = 3.0
+"""Seconds quitting waits for the server to take "away, not accepting" before leaving anyway."""
 """At most one read receipt (``POST /read``) per conversation per this many seconds."""
 
 Clock = Callable[[], datetime]
@@ -130,8 +134,13 @@ class WorkspaceController:
         on_changed: Callable[[frozenset[str], bool], None] | None = None,
         on_connection: Callable[[ConnectionState], None] | None = None,
         on_event: Callable[[m.Event, Any], None] | None = None,
+        drafts_path: Path | None = None,
     ) -> None:
         self.backend = backend
+        self.drafts: dict[str, str] = {}
+        """Unsent composer text per conversation, shared with the panes' composers."""
+        self._drafts_path = drafts_path
+        self._draft_file: DraftFile | None = None
         self.clock = clock
         self.store = store if store is not None else Store()
         self.panes: dict[str, PaneState] = {}
@@ -199,6 +208,7 @@ class WorkspaceController:
         await self._wait_connected(STREAM_SUBSCRIBE_WAIT)
         await self.resync()
         if me.role == "agent":
+            self._open_drafts(me)
             await self.restore_unsent()
         try:
             departments = await self.backend.list_departments()
@@ -534,6 +544,48 @@ class WorkspaceController:
         for cid in self._sync_pane_order():
             if not self.store.transcript(cid).loaded:
                 await self.load_messages(cid)
+
+    # ------------------------------------------------------------------ drafts, sign-off
+    def _open_drafts(self, me: m.Me) -> None:
+        """Load the drafts saved at the last quit into ``drafts`` (the composers read them)."""
+        if self._draft_file is None:
+            path = self._drafts_path
+            if path is None:
+                from console.core import paths
+
+                server = str(getattr(self.backend, "base_url", "") or self.backend.name)
+                path = paths.drafts_file(server, me.id)
+            self._draft_file = DraftFile(path)
+            saved = self._draft_file.load()
+            for cid, text in saved.items():
+                self.drafts.setdefault(cid, text)
+
+    def save_drafts(self) -> bool:
+        """Write the drafts of chats still open to disk (only when they changed)."""
+        if self._draft_file is None:
+            return False
+        open_ids = set(self.pane_order)
+        return self._draft_file.save(
+            {cid: text for cid, text in self.drafts.items() if cid in open_ids}
+        )
+
+    async def sign_off(self) -> bool:
+        """Before quitting: tell the server I am away and take no new chats (so routing
+        stops sending me chats nobody would answer) and save the drafts.  True when the
+        server took the status; never raises, waits at most ``SIGN_OFF_TIMEOUT``."""
+        self.save_drafts()
+        me = self.me
+        if me is None or me.role != "agent":
+            return False
+        try:
+            await asyncio.wait_for(
+                self.set_status(m.StatusUpdate(status="away", accepting=False)),
+                SIGN_OFF_TIMEOUT,
+            )
+        except (BackendError, TimeoutError) as error:
+            log.warning("could not set away before quitting: %s", error)
+            return False
+        return True
 
     async def set_status(self, update: m.StatusUpdate) -> m.Me:
         me = await self.backend.set_status(update)

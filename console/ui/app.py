@@ -222,6 +222,7 @@ class AgentConsoleApp(App[None]):
 
             self.agent_screen = AgentScreen(self.controller, self.settings)
             await self.switch_screen(self.agent_screen)
+            self._status_hint(me)
         self.loading_screen = None
         if self.gc_tuning:
             self.call_after_refresh(settle_heap)
@@ -432,6 +433,46 @@ class AgentConsoleApp(App[None]):
         if action in ("toggle_away", "toggle_accepting") and self.readonly:
             return False
         return True
+
+    def _status_hint(self, me: m.Me) -> None:
+        """Starting away/offline or not accepting: say so, and which key changes it."""
+        screen = self.agent_screen
+        if screen is None:
+            return
+        if me.status != "online":
+            status = tr(f"status_{me.status}")
+            keys = screen._keys_for("toggle-away")
+            self.notify(tr("start_away_hint", status=status, keys=keys), markup=False, timeout=15)
+        elif not me.accepting:
+            keys = screen._keys_for("toggle-accepting")
+            self.notify(tr("start_not_accepting_hint", keys=keys), markup=False, timeout=15)
+
+    async def action_quit(self) -> None:
+        """Quit safely: with open chats ask first; then set me away and not accepting on
+        the server (so routing stops) and save the composer drafts, then exit."""
+        from console.ui.screens.quit import QuitScreen  # only when quitting
+
+        screen = self._live_agent_screen()
+        if screen is None or self.readonly:
+            self.exit()
+            return
+        open_chats = len(self.controller.pane_order)
+        if open_chats and not isinstance(self.screen, QuitScreen):
+
+            def answered(leave: bool | None) -> None:
+                if leave:
+                    self._sign_off_and_exit()
+
+            self.push_screen(QuitScreen(open_chats), answered)
+            return
+        if isinstance(self.screen, QuitScreen):
+            self.screen.dismiss(False)  # the quit key again: quit without asking twice
+        self._sign_off_and_exit()
+
+    @work(group="quit", exclusive=True)
+    async def _sign_off_and_exit(self) -> None:
+        await self.controller.sign_off()
+        self.exit()
 
     def action_toggle_away(self) -> None:
         me = self.controller.me

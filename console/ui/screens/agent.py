@@ -345,6 +345,7 @@ class AgentScreen(Screen[None]):
         self.grid.tick()
         self._refresh_queue()
         self._follow_up_reminders()
+        self.controller.save_drafts()  # only writes when a draft changed
         for conversation_id in self.controller.due_promises():
             conversation = self.controller.conversation(conversation_id)
             name = conversation.customer_name if conversation else "?"

@@ -105,7 +105,7 @@ class PaneGrid(Container):
         self.single_mode = False
         self.warning_seconds = 60.0
         self.critical_seconds = 180.0
-        self.drafts: dict[str, str] = {}
+        self.drafts: dict[str, str] = controller.drafts  # saved at quit, restored at start
         """Unsent text per conversation, shared by every composer."""
 
     def compose(self) -> ComposeResult:
