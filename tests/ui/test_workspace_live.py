@@ -554,7 +554,18 @@ async def test_narrow_terminal_shows_one_pane_and_a_clickable_tab_strip(
             await asyncio.to_thread(Customer(ref_server, name).start, dept, "hi")
         screen = app.agent_screen
         assert screen is not None
-        await wait_for(pilot, lambda: len(screen.grid.panes) == 2, what="two panes")
+        await wait_for(
+            pilot,
+            # grid.panes lists a pane before its children are mounted, and the first
+            # pane takes focus when its composer arrives: wait for both composers and
+            # that focus, or a late focus would switch back after the click.
+            lambda: (
+                len(screen.grid.panes) == 2
+                and all(pane.query("Composer") for pane in screen.grid.panes)
+                and app.focused is screen.grid.panes[0].composer
+            ),
+            what="two panes, the first focused",
+        )
         tabs = screen.query_one(TabStrip)
         await wait_for(pilot, lambda: tabs.has_class("-visible"), what="tab strip")
         first, second = screen.grid.panes
@@ -562,7 +573,11 @@ async def test_narrow_terminal_shows_one_pane_and_a_clickable_tab_strip(
         assert "Aki" in str(tabs.render()) and "Bo" in str(tabs.render())
         start, _end = tabs._cells[1]
         await pilot.click(TabStrip, offset=(start + 1, 0))
-        await pilot.pause()
+        await wait_for(
+            pilot,
+            lambda: app.focused is second.composer,
+            what="the clicked tab's chat focused",
+        )
         assert screen.grid.active_id == second.conversation_id
         assert first.has_class("-hidden") and not second.has_class("-hidden")
         assert app.focused is second.composer
