@@ -18,7 +18,7 @@ import re
 import tempfile
 import unicodedata
 import urllib.parse
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -499,11 +499,12 @@ def create_follow_up(ctx: Ctx) -> tuple[int, m.FollowUp]:
     req: m.FollowUpCreate = ctx.body
     conv = ctx.svc.require_conversation(ctx.path("id"))
     try:
-        due_at = iso(req.due_at)
+        year = req.due_at.astimezone(UTC).year
     except (OverflowError, ValueError):
-        due_at = ""
-    if not "2000" <= due_at[:4] <= "9998":
+        year = 0
+    if not 2000 <= year <= 9998:  # the stored form is fixed-width ISO (text order = time order)
         raise bad_request("due_at must be a time between the years 2000 and 9998.")
+    due_at = iso(req.due_at)
     fid = new_id("fu")
     ctx.svc.db.execute(
         "INSERT INTO follow_ups (id, conversation_id, customer_id, agent_id, agent_name, "
