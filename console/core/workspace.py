@@ -641,6 +641,15 @@ class WorkspaceController:
         self._customers_requested.add(customer_id)
         return True
 
+    def past_for(self, customer_id: str) -> list[m.Conversation] | None:
+        """The customer's conversations for the sidebar's past list, each as the Store
+        has it now when it knows it (a chat closed since the list was loaded says closed,
+        with its rating), else as loaded; None until loaded."""
+        past = self.past.get(customer_id)
+        if past is None:
+            return None
+        return [self.conversation(c.id) or c for c in past]
+
     def _stored_or_clean(self, conversation: m.Conversation) -> m.Conversation:
         stored = self.conversation(conversation.id)
         return stored if stored is not None else sanitize_model(conversation)

@@ -470,7 +470,7 @@ class AgentScreen(Screen[None]):
             conversation,
             customer,
             store.customer_notes(customer_id),
-            self.controller.past.get(customer_id),
+            self.controller.past_for(customer_id),
             follow_ups=self.controller.customer_follow_ups.get(customer_id),
         )
         if self.controller.wants_customer(customer_id):

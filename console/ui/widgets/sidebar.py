@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
@@ -32,6 +32,11 @@ class PastConversations(OptionList):
         def __init__(self, conversation_id: str) -> None:
             super().__init__()
             self.conversation_id = conversation_id
+
+    def on_focus(self) -> None:
+        # Enter opens the first row at once; no arrow key needed first.
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
 
     def action_open_past(self) -> None:
         if self.highlighted is None or not self.option_count:
@@ -120,12 +125,23 @@ def customer_content(
     return Content("\n").join(lines)
 
 
+def past_outcome(conversation: m.Conversation) -> str:
+    """A past list row's state in words, with the customer's rating once closed (★4)."""
+    state = tr(f"past_state_{conversation.state}")
+    if conversation.csat_score is not None:
+        return f"{state} ★{conversation.csat_score}"
+    return state
+
+
 class CustomerSidebar(VerticalScroll):
     DEFAULT_CSS = """
     CustomerSidebar { height: 2fr; padding: 0 1; }
     CustomerSidebar > #customer { height: auto; }
-    CustomerSidebar > #past-title { height: 1; text-style: bold; margin-top: 1; }
-    CustomerSidebar > PastConversations { height: auto; max-height: 8; border: none; }
+    CustomerSidebar > #past-box { dock: bottom; height: auto; max-height: 10;
+                                  background: $surface; border-top: solid $panel-lighten-2; }
+    CustomerSidebar > #past-box.-empty { display: none; }
+    CustomerSidebar #past-title { height: 1; text-style: bold; }
+    CustomerSidebar PastConversations { height: auto; max-height: 8; border: none; }
     CustomerSidebar > NoteInput { margin-top: 1; }
     """
 
@@ -142,8 +158,11 @@ class CustomerSidebar(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(Content(tr("no_customer")), id="customer")
         yield NoteInput(placeholder=tr("note_placeholder"), id="note-input")
-        yield Static(Content(tr("past_conversations")), id="past-title")
-        yield PastConversations(id="past")
+        # Docked under the scrolling customer block: a long account or activity list
+        # must not push the past conversations out of sight (0 rows at 200x50 before).
+        with Vertical(id="past-box", classes="-empty"):
+            yield Static(Content(tr("past_conversations")), id="past-title")
+            yield PastConversations(id="past")
 
     def show(
         self,
@@ -174,7 +193,7 @@ class CustomerSidebar(VerticalScroll):
                         c.id,
                         c.created_at.strftime("%Y-%m-%d"),
                         c.department_name or c.department_id,
-                        str(c.state),
+                        past_outcome(c),
                     )
                     for c in past
                     if c.id != conversation.id
@@ -191,6 +210,7 @@ class CustomerSidebar(VerticalScroll):
         if rows == self._past_rows:
             return
         self._past_rows = rows
+        self.query_one("#past-box").set_class(not rows, "-empty")
         options = self.query_one(PastConversations)
         highlighted = (
             options.get_option_at_index(options.highlighted).id
@@ -201,10 +221,10 @@ class CustomerSidebar(VerticalScroll):
         options.add_options(
             [
                 Option(
-                    Content.assemble((day + " ", "dim"), department, (f" ({state})", "dim")),
+                    Content.assemble((day + " ", "dim"), department, ("  " + outcome, "dim")),
                     id=cid,
                 )
-                for cid, day, department, state in rows
+                for cid, day, department, outcome in rows
             ]
         )
         if highlighted is not None:
