@@ -32,6 +32,7 @@ def parse_args(argv: list[str] | None = None) -> ServerSettings:
     p.add_argument("--header-timeout", type=float, default=None)
     p.add_argument("--body-timeout", type=float, default=None)
     p.add_argument("--stream-send-timeout", type=float, default=None)
+    p.add_argument("--stream-close-timeout", type=float, default=None)
     p.add_argument("--sqlite-synchronous", choices=("NORMAL", "FULL"), default=None)
     # Route to every agent marked online, console attached or not (REST-only tests).
     p.add_argument("--route-to-online-agents", action="store_true")
@@ -61,7 +62,13 @@ def parse_args(argv: list[str] | None = None) -> ServerSettings:
         s.heartbeat_seconds = a.heartbeat_seconds
     if a.event_log_retention is not None:
         s.event_log_retention = a.event_log_retention
-    for name in ("header_timeout", "body_timeout", "stream_send_timeout", "sqlite_synchronous"):
+    for name in (
+        "header_timeout",
+        "body_timeout",
+        "stream_send_timeout",
+        "stream_close_timeout",
+        "sqlite_synchronous",
+    ):
         if getattr(a, name) is not None:
             setattr(s, name, getattr(a, name))
     return s

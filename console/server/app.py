@@ -643,13 +643,13 @@ def serve(settings: ServerSettings) -> None:
     """Run the server in the foreground until interrupted."""
     import uvicorn
 
-    from console.server.protocols import AbortingWebSocketProtocol, timed_h11
+    from console.server.protocols import aborting_websocket, timed_h11
 
     app = create_app(settings)
     config = uvicorn.Config(
         app,
         http=timed_h11(settings.header_timeout),
-        ws=AbortingWebSocketProtocol,
+        ws=aborting_websocket(settings.stream_close_timeout),
         ws_max_size=1024 * 1024,
         ws_per_message_deflate=False,  # CPU per frame per reader; see docs/server.md
         host=settings.host,

@@ -69,9 +69,11 @@ def timed_h11(header_timeout: float) -> type[H11Protocol]:
 
 
 class AbortingWebSocketProtocol(WebSocketsSansIOProtocol):
+    stream_close_timeout: float = STREAM_CLOSE_TIMEOUT
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.close_timeout = STREAM_CLOSE_TIMEOUT
+        self.close_timeout = self.stream_close_timeout
 
     async def send(self, message: Any) -> None:
         if message["type"] == "websocket.close" and self.handshake_complete:
@@ -86,3 +88,12 @@ class AbortingWebSocketProtocol(WebSocketsSansIOProtocol):
     def _abort(self) -> None:
         if not self.transport.is_closing() or self.transport.get_write_buffer_size():
             self.transport.abort()
+
+
+def aborting_websocket(close_timeout: float) -> type[AbortingWebSocketProtocol]:
+    """:class:`AbortingWebSocketProtocol` with its own ``close_timeout`` (seconds)."""
+    return type(
+        "AbortingWebSocketProtocol",
+        (AbortingWebSocketProtocol,),
+        {"stream_close_timeout": close_timeout},
+    )

@@ -57,6 +57,10 @@ class ServerSettings:
     """Seconds a client has to send a JSON request body (408 after); uploads get 10x."""
     stream_send_timeout: float = 10.0
     """Seconds a stream send may wait on a reader that stopped reading; then close 1013."""
+    stream_close_timeout: float = 5.0
+    """Seconds the 1013 close frame may wait behind a stalled reader's unread data; a
+    reader that reads again within it gets the close frame, else the connection is
+    aborted (its buffers freed)."""
     sqlite_synchronous: str = "NORMAL"
     """``NORMAL`` (WAL: a commit survives a process crash, the last ones may be lost
     on an OS crash or power cut) or ``FULL`` (fsync at every commit group)."""

@@ -92,12 +92,25 @@ async def test_reader_that_falls_behind_loses_no_event(server: RefServer) -> Non
     assert streams(server)["overflows"] >= 1  # the queue really overflowed
 
 
+async def close_code(ws: ClientConnection) -> int | None:
+    """Read until the stream ends; the close code received (``None``: cut off, no frame)."""
+    with pytest.raises(ConnectionClosed) as info:
+        while True:
+            await asyncio.wait_for(ws.recv(), 20)
+    return info.value.rcvd.code if info.value.rcvd else None
+
+
 async def test_stalled_reader_is_closed_with_1013_and_memory_stays_bounded(
     make_ref_server: Callable[..., RefServer],
 ) -> None:
     """Two readers stop reading while ~60 MB of events are published: the server's
-    memory does not grow with them, and each stalled stream is closed with 1013."""
-    srv = make_ref_server(stream_send_timeout=1)
+    memory does not grow with them, their streams are ended (queues freed), and each
+    reader, when it reads again, finds the stream closed with 1013.
+
+    The close frame waits behind the reader's unread data for ``stream_close_timeout``;
+    it is set beyond the test's length so the outcome does not depend on how long
+    the publishing takes."""
+    srv = make_ref_server(stream_send_timeout=1, stream_close_timeout=600)
     a = agent(srv)
     # max_queue=1: the client stops reading its socket once one frame waits, so TCP
     # back-pressure reaches the server as it would from a frozen reader.
@@ -120,13 +133,6 @@ async def test_stalled_reader_is_closed_with_1013_and_memory_stays_bounded(
                 break
             await asyncio.sleep(0.1)
         assert streams(srv)["subscribers"] == []  # both stalled streams were ended, queues freed
-
-        async def close_code(ws: ClientConnection) -> int | None:
-            with pytest.raises(ConnectionClosed) as info:
-                while True:
-                    await asyncio.wait_for(ws.recv(), 20)
-            return info.value.rcvd.code if info.value.rcvd else None
-
         codes = await asyncio.gather(*(close_code(ws) for ws in conns))
         assert codes == [1013, 1013]
     finally:
