@@ -25,6 +25,11 @@ Key choices (measured with Textual 8.2.8's xterm parser):
   cycling uses ``alt+left/right`` (CSI ``1;3D``/``1;3C``, parsed correctly).
 * Function keys reach the app through ssh/tmux (``f5`` = ``CSI 15~``) and the
   composer ignores them, so one-key actions (expectations, accept) use them.
+* ``shift+f8`` (``CSI 19;2~``) parses as ``shift+f8``, but as ``f20`` with
+  ``TEXTUAL_DISABLE_KITTY_KEY`` set or from a VT220-style keyboard (``CSI 34~``),
+  so ``retry-failed`` is bound to both.  rxvt and the Linux console send shift+F8
+  as F18 (``CSI 32~``), which Textual's extended-key parser turns into a space:
+  rebind ``retry-failed`` in the keymap there.
 """
 
 from __future__ import annotations
@@ -198,7 +203,10 @@ SPECS: tuple[BindingSpec, ...] = (
     ),
     BindingSpec(
         "retry-failed",
-        "shift+f8",
+        # shift+F8 is CSI 19;2~ (xterm, VTE, tmux): Textual reads it as shift+f8, or as
+        # f20 (the terminfo name) when its kitty-key parsing is off
+        # (TEXTUAL_DISABLE_KITTY_KEY) and from VT220-style keyboards (CSI 34~).
+        "shift+f8,f20",
         "retry_failed",
         "Retry",
         show=False,
@@ -206,7 +214,7 @@ SPECS: tuple[BindingSpec, ...] = (
     ),
     BindingSpec(
         "discard-failed",
-        "ctrl+f8",
+        "ctrl+f8",  # CSI 19;5~ (xterm, tmux) and CSI 19^ (rxvt) both parse as ctrl+f8
         "discard_failed",
         "Discard",
         show=False,

@@ -21,6 +21,7 @@ from console.protocol import models as m
 from console.ui.app import AgentConsoleApp
 from tests.fixtures.reference_server import RefServer
 from tests.ui.conftest import Customer, agent_backend, department, make_app, wait_for
+from tests.ui.test_failed_reply_keys import CTRL_F8_RXVT, CTRL_F8_XTERM, SHIFT_F8, terminal_keys
 
 
 class GatedBackend(NativeBackend):
@@ -188,19 +189,28 @@ async def test_refused_replies_from_before_a_restart_can_be_retried_or_discarded
             what="both refused replies shown as failed",
         )
         assert on_disk(path) == ([], ids)
-        # shift+f8: the newest failed one goes again, same client id, refused again.
-        await pilot.press("shift+f8")
-        await wait_for(pilot, lambda: second.attempts[ids[1]] == 2, what="the retry attempt")
-        await wait_for(
-            pilot,
-            lambda: [d for _, d in agent_items(app)] == ["failed", "failed"],
-            what="still failed after the retry",
-        )
+        # shift+F8 as xterm/tmux send it (CSI 19;2~, read as shift+f8, or as f20 with
+        # Textual's kitty-key parsing off): the newest failed one goes again, same
+        # client id, refused again.
+        for attempt, kitty in ((2, True), (3, False)):
+            for event in terminal_keys(SHIFT_F8, kitty=kitty):
+                app.post_message(event)
+            await wait_for(
+                pilot, lambda n=attempt: second.attempts[ids[1]] == n, what="the retry attempt"
+            )
+            await wait_for(
+                pilot,
+                lambda: [d for _, d in agent_items(app)] == ["failed", "failed"],
+                what="still failed after the retry",
+            )
         assert second.attempts[ids[0]] == 1
-        # ctrl+f8 twice: both are discarded from the pane and from the outbox file.
-        await pilot.press("ctrl+f8")
+        # ctrl+F8 twice (xterm, then rxvt): both are discarded from the pane and from
+        # the outbox file.
+        for event in terminal_keys(CTRL_F8_XTERM):
+            app.post_message(event)
         await wait_for(pilot, lambda: len(agent_items(app)) == 1, what="one discarded")
-        await pilot.press("ctrl+f8")
+        for event in terminal_keys(CTRL_F8_RXVT):
+            app.post_message(event)
         await wait_for(pilot, lambda: agent_items(app) == [], what="both discarded")
         await wait_for(pilot, lambda: on_disk(path) == ([], []), what="dismissed on disk")
     # The next console compacts the file: the discarded replies are gone for good.
