@@ -12,6 +12,7 @@ Layout rule (re-evaluated on every resize and every pane change):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,8 @@ class PaneGrid(Container):
         self.critical_seconds = 180.0
         self.drafts: dict[str, str] = controller.drafts  # saved at quit, restored at start
         """Unsent text per conversation, shared by every composer."""
+        self._sync_lock = asyncio.Lock()
+        self._leaving: set[ChatPane] = set()
 
     def compose(self) -> ComposeResult:
         yield TabStrip(id="tabs")
@@ -115,6 +118,17 @@ class PaneGrid(Container):
 
     @property
     def panes(self) -> list[ChatPane]:
+        """The panes in order, each with its header, transcript and composer mounted.
+
+        A pane joins the DOM before its children are composed and leaves it after
+        they are removed; in between (while :meth:`sync` awaits) it is not listed,
+        so no caller ever meets a half-mounted pane (``pane.transcript`` raising
+        ``NoMatches``)."""
+        return [
+            pane for pane in self._children_panes() if pane.is_mounted and pane not in self._leaving
+        ]
+
+    def _children_panes(self) -> list[ChatPane]:
         return list(self.query_one("#panes").query_children(ChatPane))
 
     def pane_for(self, conversation_id: str) -> ChatPane | None:
@@ -124,20 +138,30 @@ class PaneGrid(Container):
         return None
 
     async def sync(self, order: Iterable[str]) -> None:
-        """Add, remove and reorder panes to match ``order``."""
-        wanted = list(order)
+        """Add, remove and reorder panes to match ``order``; returns with every pane mounted.
+
+        One sync at a time: a second caller waits, so a pane being mounted is never
+        created twice."""
+        async with self._sync_lock:
+            await self._sync(list(order))
+
+    async def _sync(self, wanted: list[str]) -> None:
         container = self.query_one("#panes", Container)
-        existing = {pane.conversation_id: pane for pane in self.panes}
-        for cid, pane in existing.items():
-            if cid not in wanted:
+        existing = {pane.conversation_id: pane for pane in self._children_panes()}
+        leaving = [pane for cid, pane in existing.items() if cid not in wanted]
+        self._leaving.update(leaving)
+        try:
+            for pane in leaving:
                 await pane.remove()
+        finally:
+            self._leaving.difference_update(leaving)
         new = [ChatPane(cid, self.controller, self.drafts) for cid in wanted if cid not in existing]
         for pane in new:
             pane.warning_seconds = self.warning_seconds
             pane.critical_seconds = self.critical_seconds
         if new:
             await container.mount_all(new)
-        panes = {pane.conversation_id: pane for pane in self.panes}
+        panes = {pane.conversation_id: pane for pane in self._children_panes()}
         for index, cid in enumerate(wanted):
             pane = panes[cid]
             pane.index = index
