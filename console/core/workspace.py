@@ -650,6 +650,22 @@ class WorkspaceController:
             return None
         return [self.conversation(c.id) or c for c in past]
 
+    def farewell(self, conversation_id: str) -> str:
+        """The farewell the close dialog offers, in the customer's language."""
+        from console.core.farewell import farewell_text
+
+        return farewell_text(self.customer_language(conversation_id))
+
+    async def transfer_choices(
+        self, conversation_id: str
+    ) -> tuple[list[m.Department], list[m.AgentStats]]:
+        """What the transfer dialog lists: departments, and colleagues who are not offline
+        (online first, then by free room), from ``transfer_targets``."""
+        departments, colleagues = await self.transfer_targets(conversation_id)
+        present = [a for a in colleagues if a.status != "offline"]
+        present.sort(key=lambda a: (a.status != "online", not a.accepting, a.load - a.capacity))
+        return departments, present
+
     def _stored_or_clean(self, conversation: m.Conversation) -> m.Conversation:
         stored = self.conversation(conversation.id)
         return stored if stored is not None else sanitize_model(conversation)

@@ -71,42 +71,74 @@ class WorkspaceSettings:
         )
 
 
+def agent_choice(agent: m.AgentStats) -> Content:
+    """A transfer list row for a colleague: name, status, load (untrusted name as Content)."""
+    status = tr(f"status_{agent.status}")
+    if not agent.accepting:
+        status += " · " + tr("accepting_off")
+    style = "$success" if agent.status == "online" and agent.accepting else "$warning"
+    return Content.assemble(
+        (tr("agent") + ": ", "dim"),
+        agent.name,
+        "  ",
+        (status, style),
+        (f"  {agent.load}/{agent.capacity}", "dim"),
+    )
+
+
 class TransferScreen(ModalScreen[m.TransferRequest | None]):
-    """Pick a department (its queue) or an agent."""
+    """Pick a department (its queue) or a colleague who is not offline; Enter transfers
+    to the highlighted one (also from the note field)."""
 
     DEFAULT_CSS = """
     TransferScreen { align: center middle; }
-    TransferScreen > Vertical { width: 60; height: 20; border: round $accent; background: $surface; }
+    TransferScreen > Vertical { width: 72; max-width: 100%; height: 22; max-height: 100%;
+                                border: round $accent; background: $surface; padding: 0 1; }
+    TransferScreen #transfer-title { text-style: bold; margin-bottom: 1; }
     TransferScreen OptionList { height: 1fr; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, departments: list[m.Department], agents: list[m.AgentStats]) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        departments: list[m.Department],
+        agents: list[m.AgentStats],
+        customer_name: str = "",
+    ) -> None:
+        super().__init__(id="transfer-dialog")
         self.departments = departments
         self.agents = agents
+        self.customer_name = customer_name
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Content(tr("transfer_title")))
+            yield Static(
+                Content(tr("transfer_title_named", name=self.customer_name)), id="transfer-title"
+            )
             options = [
                 Option(Content.assemble((tr("department") + ": ", "dim"), d.name), id=f"d:{d.id}")
                 for d in self.departments
-            ] + [
-                Option(
-                    Content.assemble(
-                        (tr("agent") + ": ", "dim"), a.name, (f"  {a.load}/{a.capacity}", "dim")
-                    ),
-                    id=f"a:{a.agent_id}",
-                )
-                for a in self.agents
-            ]
+            ] + [Option(agent_choice(a), id=f"a:{a.agent_id}") for a in self.agents]
             yield OptionList(*options, id="transfer-targets")
             yield Input(placeholder=tr("transfer_note"), id="transfer-note")
 
+    def on_mount(self) -> None:
+        targets = self.query_one("#transfer-targets", OptionList)
+        if targets.option_count:
+            targets.highlighted = 0
+        targets.focus()
+
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
-        target = event.option.id or ""
+        self._transfer_to(event.option.id or "")
+
+    @on(Input.Submitted, "#transfer-note")
+    def note_submitted(self) -> None:
+        targets = self.query_one("#transfer-targets", OptionList)
+        if targets.highlighted is not None:
+            self._transfer_to(targets.get_option_at_index(targets.highlighted).id or "")
+
+    def _transfer_to(self, target: str) -> None:
         note = self.query_one("#transfer-note", Input).value
         kind, _, ident = target.partition(":")
         if kind == "d":
@@ -118,23 +150,43 @@ class TransferScreen(ModalScreen[m.TransferRequest | None]):
         self.dismiss(None)
 
 
-class CloseScreen(ModalScreen[m.CloseRequest | None]):
-    """Confirm closing: transcript e-mail and satisfaction survey."""
+@dataclass(frozen=True, slots=True)
+class CloseChoice:
+    """What the close dialog decided: the request, and the farewell to send first (if any)."""
+
+    request: m.CloseRequest
+    farewell: str | None = None
+
+
+class CloseScreen(ModalScreen[CloseChoice | None]):
+    """Confirm closing the named chat: a farewell first (in the customer's language),
+    transcript e-mail and satisfaction survey.  Enter closes (the Close button has focus;
+    Enter in the e-mail field too)."""
 
     DEFAULT_CSS = """
     CloseScreen { align: center middle; }
-    CloseScreen > Vertical { width: 60; height: auto; border: round $accent; background: $surface; padding: 1; }
+    CloseScreen > Vertical { width: 72; max-width: 100%; height: auto; max-height: 100%;
+                             border: round $accent; background: $surface; padding: 1; }
+    CloseScreen #close-title { text-style: bold; }
+    CloseScreen #farewell-text { color: $text-muted; padding-left: 4; }
     CloseScreen Horizontal { height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, email: str) -> None:
-        super().__init__()
+    def __init__(self, email: str, customer_name: str = "", farewell: str = "") -> None:
+        super().__init__(id="close-dialog")
         self.email = email
+        self.customer_name = customer_name
+        self.farewell = farewell
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Content(tr("close_title")))
+            yield Static(
+                Content(tr("close_title_named", name=self.customer_name)), id="close-title"
+            )
+            if self.farewell:
+                yield Checkbox(tr("close_send_farewell"), value=True, id="send-farewell")
+                yield Static(Content(self.farewell), id="farewell-text")
             yield Checkbox(
                 tr("close_send_transcript"), value=bool(self.email), id="send-transcript"
             )
@@ -144,15 +196,27 @@ class CloseScreen(ModalScreen[m.CloseRequest | None]):
                 yield Button(tr("close_confirm"), variant="error", id="confirm-close")
                 yield Button(tr("cancel"), id="cancel-close")
 
+    def on_mount(self) -> None:
+        self.query_one("#confirm-close", Button).focus()  # Enter closes
+
+    @on(Input.Submitted, "#transcript-email")
     @on(Button.Pressed, "#confirm-close")
     def confirm(self) -> None:
         send = self.query_one("#send-transcript", Checkbox).value
         email = self.query_one("#transcript-email", Input).value.strip()
+        farewell = None
+        if self.farewell and self.query_one("#send-farewell", Checkbox).value:
+            farewell = self.farewell
         self.dismiss(
-            m.CloseRequest(
-                send_transcript=send and bool(email),
-                transcript_email=email or None,
-                request_csat=self.query_one("#request-csat", Checkbox).value,
+            CloseChoice(
+                m.CloseRequest(
+                    send_transcript=send and bool(email),
+                    # The field shows the sanitized address; unchanged, let the server use
+                    # the one it stored (a hostile address would not round-trip).
+                    transcript_email=(email if email != self.email else None) or None,
+                    request_csat=self.query_one("#request-csat", Checkbox).value,
+                ),
+                farewell,
             )
         )
 
@@ -873,16 +937,25 @@ class AgentScreen(Screen[None]):
         if conversation is None:
             return
 
-        def closed(request: m.CloseRequest | None) -> None:
-            if request is not None:
-                self._close_worker(conversation.id, request)
+        def closed(choice: CloseChoice | None) -> None:
+            if choice is not None:
+                self._close_worker(conversation.id, choice)
 
-        self.app.push_screen(CloseScreen(conversation.customer_email), closed)
+        self.app.push_screen(
+            CloseScreen(
+                conversation.customer_email,
+                conversation.customer_name,
+                self.controller.farewell(conversation.id),
+            ),
+            closed,
+        )
 
     @work(group="close")
-    async def _close_worker(self, conversation_id: str, request: m.CloseRequest) -> None:
+    async def _close_worker(self, conversation_id: str, choice: CloseChoice) -> None:
         try:
-            conversation = await self.controller.close(conversation_id, request)
+            if choice.farewell:
+                await self.controller.send(conversation_id, choice.farewell)
+            conversation = await self.controller.close(conversation_id, choice.request)
         except BackendError as error:
             self.app.notify(tr("close_failed", reason=str(error)), severity="error", markup=False)
             return
@@ -897,8 +970,10 @@ class AgentScreen(Screen[None]):
 
     @work(group="transfer")
     async def _transfer_dialog(self, conversation_id: str) -> None:
-        departments, agents = await self.controller.transfer_targets(conversation_id)
-        request = await self.app.push_screen_wait(TransferScreen(departments, agents))
+        departments, agents = await self.controller.transfer_choices(conversation_id)
+        conversation = self.controller.conversation(conversation_id)
+        name = conversation.customer_name if conversation else ""
+        request = await self.app.push_screen_wait(TransferScreen(departments, agents, name))
         if request is None:
             return
         try:
