@@ -217,3 +217,62 @@ async def test_every_agent_surface_keeps_hostile_text_out_of_the_terminal(
         assert app.is_running and not app.errors
     assert len(frames.seen) == 9
     assert isinstance(ana, httpx.Client)
+
+
+@pytest.mark.parametrize("hostile", list(GROUPS.values()), ids=list(GROUPS))
+async def test_every_supervisor_surface_keeps_hostile_text_out_of_the_terminal(
+    ref_server: RefServer, hostile: str
+) -> None:
+    """Dashboard (department and agent tables, alerts, sparkline), conversations table,
+    watch pane and palette, in the real app with a supervisor token; the clock runs 30
+    minutes ahead so every waiting chat raises its alerts."""
+    from datetime import UTC, datetime, timedelta
+
+    from console.backends.native import NativeBackend
+    from console.ui.screens.supervisor import SupervisorScreen
+
+    dept_name = f"Dept {hostile}"[:100]
+    ref_server.create_department(dept_name)
+    agent_backend(ref_server, f"Agent {hostile}"[:200], department=dept_name, capacity=1)
+    served = Customer(ref_server, f"Served {hostile}"[:200], _email(hostile))
+    await asyncio.to_thread(served.start, dept_name, f"served {hostile}", page_url=hostile)
+    waiting = Customer(ref_server, f"Waiting {hostile}"[:200])
+    await asyncio.to_thread(waiting.start, dept_name, f"angry, I want to cancel {hostile}")
+
+    def later() -> datetime:
+        return datetime.now(UTC) + timedelta(minutes=30)
+
+    token = ref_server.token("supervisor", f"Sup {hostile}"[:200])
+    app = make_app(NativeBackend(ref_server.url, token), clock=later)
+    async with app.run_test(size=(200, 50)) as pilot:
+        frames = Frames(app)
+        await wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen), what="supervisor")
+        screen = app.screen
+        assert isinstance(screen, SupervisorScreen)
+        await wait_for(pilot, lambda: len(screen.dashboard.conversations) >= 2, what="both chats")
+        await wait_for(pilot, lambda: screen.dashboard.alerts(screen.clock()), what="alerts")
+        await pilot.pause(0.5)
+        frames.check("supervisor dashboard 200x50")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        frames.check("supervisor dashboard 80x24")
+        await pilot.resize_terminal(200, 50)
+        await pilot.press("c")
+        await pilot.pause(0.5)
+        frames.check("conversations table")
+        await pilot.press("w")
+        await wait_for(
+            pilot,
+            lambda: bool(screen.watch_grid.panes) and screen.watch_grid.panes[0].loaded,
+            what="the watch pane",
+        )
+        await pilot.press("v")
+        await pilot.pause(0.5)
+        frames.check("watch pane")
+        await _modal(pilot, screen, "ctrl+p", "the command palette")
+        await pilot.press(*"sort")
+        await pilot.pause(0.3)
+        frames.check("command palette")
+        await _back_to(pilot, screen)
+        assert app.is_running and not app.errors
+    assert len(frames.seen) == 5
