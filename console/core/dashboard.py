@@ -841,15 +841,3 @@ def arrange_alerts(alerts: Sequence[Alert], per_kind: int = ALERTS_PER_KIND) -> 
         hidden=tuple((kind, hidden[kind]) for kind in ALERT_ORDER if kind in hidden),
         total=len(ranked),
     )
-
-
-def format_duration(seconds: float | None) -> str:
-    """Compact wait: ``-`` (unknown), ``45s``, ``3m05s``, ``2h04m``."""
-    if seconds is None:
-        return "-"
-    total = int(max(0.0, seconds))
-    if total < 60:
-        return f"{total}s"
-    if total < 3600:
-        return f"{total // 60}m{total % 60:02d}s"
-    return f"{total // 3600}h{(total % 3600) // 60:02d}m"

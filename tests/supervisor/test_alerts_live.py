@@ -19,7 +19,8 @@ from textual.pilot import Pilot
 from console.core.dashboard import AlertKind, Thresholds
 from console.core.i18n import t
 from console.ui.screens.supervisor import SupervisorScreen
-from console.ui.widgets.supervisor.panels import AlertsPanel, human_duration
+from console.core.duration import format_duration
+from console.ui.widgets.supervisor.panels import AlertsPanel
 from tests.core.safety import BIDI, ZERO_WIDTH, assert_terminal_safe
 from tests.fixtures.reference_server import RefServer
 from tests.supervisor.live import HostApp, build_world, settle, wait_for
@@ -115,7 +116,7 @@ async def test_unanswered_assigned_chat_raises_an_alert_and_enter_watches_it(
         assert (alert.department_name, alert.agent_name) == ("Sales", agent)
         prefix = t("supervisor.alerts.unanswered", name="Patient Pat", wait="\0").split("\0")[0]
         shown = screen.alerts_panel.plain
-        assert prefix + human_duration(alert.value)[:2] in shown  # "20m…" (seconds move)
+        assert prefix + format_duration(alert.value)[:2] in shown  # "20m…" (seconds move)
         assert t("supervisor.alerts.where", department="Sales", agent=agent) in shown
         panel = screen.query_one(AlertsPanel)
         panel.focus()

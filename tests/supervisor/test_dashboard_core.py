@@ -8,7 +8,6 @@ from console.core.dashboard import (
     AlertKind,
     Dashboard,
     Thresholds,
-    format_duration,
 )
 from console.protocol import models as m
 
@@ -250,13 +249,6 @@ def test_thresholds_from_mapping_ignores_bad_values() -> None:
     assert t.long_wait_seconds == 30.0
     assert t.reply_sla_seconds == Thresholds().reply_sla_seconds
     assert t.frustrated_severity == Thresholds().frustrated_severity
-
-
-def test_format_duration() -> None:
-    assert format_duration(None) == "-"
-    assert format_duration(5.9) == "5s"
-    assert format_duration(185) == "3m05s"
-    assert format_duration(7440) == "2h04m"
 
 
 def test_traffic_forgets_old_creations_whatever_the_arrival_order() -> None:

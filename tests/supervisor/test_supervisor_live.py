@@ -21,7 +21,7 @@ from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from console.core.dashboard import format_duration
+from console.core.duration import format_duration
 from console.core.i18n import t
 from console.ui.screens.supervisor import (
     SupervisorHelpScreen,

@@ -50,7 +50,7 @@ async def test_ticks_rewrite_prompts_in_place_and_rebuild_only_when_chats_change
         assert [panel.queue_list.get_option_at_index(i) for i in range(2)] == options
         assert panel.queue_list.highlighted == 1
         prompts = [str(o.prompt) for o in options]
-        assert "0:29" in prompts[0] and "0:24" in prompts[1], prompts
+        assert "29s" in prompts[0] and "24s" in prompts[1], prompts
         assert "Customer 1" in prompts[0]
 
         panel.show(

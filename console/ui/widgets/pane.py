@@ -21,6 +21,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
 
+from console.core.duration import format_duration
 from console.core.expectations import PromiseState, PromiseTimer
 from console.core.store import ConversationEntry, StoredMessage
 from console.core.triggers import Category, category_label
@@ -38,17 +39,6 @@ if TYPE_CHECKING:
     from console.core.workspace import WorkspaceController
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨"
-
-
-def format_duration(seconds: float) -> str:
-    """``75`` → ``1:15``; ``3700`` → ``1:01:40``; negative → ``-0:05``."""
-    sign = "-" if seconds < 0 else ""
-    total = int(abs(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
-    return f"{sign}{minutes}:{secs:02d}"
 
 
 def wait_level(waited: float | None, warning: float, critical: float) -> str:

@@ -6,6 +6,7 @@ Prompts are ``Content`` built from plain strings: an ``OptionList`` given a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,27 +17,48 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.core.duration import format_duration
 from console.core.store import ConversationEntry
-from console.core.workspace import tr, wait_seconds
+from console.core.text import cell_width, truncate
+from console.core.workspace import QueueLine, tr, wait_seconds
 from console.ui.bindings import bindings_for, translate_bindings
-from console.ui.widgets.pane import format_duration, wait_level
+from console.ui.widgets.pane import wait_level
 
 
 def queue_prompt(
-    entry: ConversationEntry, now: datetime, warning: float, critical: float
+    entry: ConversationEntry,
+    now: datetime,
+    warning: float,
+    critical: float,
+    line: QueueLine | None = None,
+    width: int = 36,
 ) -> Content:
+    """``  2:05  정하늘 · Billing ⚑ anger ↺ returning``, then the customer's last line
+    (cut to ``width`` cells) on a second row; the department's hours when it is closed."""
     conversation = entry.conversation
     assert conversation is not None
     waited = wait_seconds(entry, now) or 0.0
     level = wait_level(waited, warning, critical)
     style = {"ok": "", "warning": "$warning", "critical": "bold $error"}[level]
+    waited_text = format_duration(waited)
+    waited_text = " " * max(0, 6 - cell_width(waited_text)) + waited_text  # right-aligned, CJK too
     parts: list[str | tuple[str, str]] = [
-        (format_duration(waited).rjust(6), style),
+        (waited_text, style),
         "  ",
         (conversation.customer_name, "bold"),
     ]
     if conversation.department_name:
         parts += [" · ", (conversation.department_name, "dim")]
+    if line is None:
+        return Content.assemble(*parts)
+    if line.triggers:
+        parts += ["  ", ("⚑ " + ", ".join(line.triggers), "bold $error")]
+    if line.returning:
+        parts += ["  ", ("↺ " + tr("queue_returning"), "$accent")]
+    if not line.department_open:
+        parts += ["  ", ("☾ " + tr("queue_department_closed"), "$warning")]
+    if line.preview:
+        parts += ["\n        ", (truncate(line.preview, max(8, width - 8)), "italic $text-muted")]
     return Content.assemble(*parts)
 
 
@@ -85,7 +107,12 @@ class QueuePanel(Vertical):
         return self.query_one(QueueList)
 
     def show(
-        self, queued: list[ConversationEntry], now: datetime, warning: float, critical: float
+        self,
+        queued: list[ConversationEntry],
+        now: datetime,
+        warning: float,
+        critical: float,
+        describe: Callable[[ConversationEntry], QueueLine] | None = None,
     ) -> None:
         title = Content(tr("queue_title", count=len(queued)))
         if title != self._title:
@@ -93,7 +120,16 @@ class QueuePanel(Vertical):
             self.query_one("#queue-title", Static).update(title, layout=False)
             self._title = title
         queue_list = self.queue_list
-        shown = tuple((c.id, queue_prompt(c, now, warning, critical)) for c in queued)
+        width = self.size.width or 36
+        shown = tuple(
+            (
+                c.id,
+                queue_prompt(
+                    c, now, warning, critical, describe(c) if describe else None, width - 2
+                ),
+            )
+            for c in queued
+        )
         if len(shown) == len(self._shown) and all(
             cid == old_id and len(prompt.plain) == len(old.plain)
             for (cid, prompt), (old_id, old) in zip(shown, self._shown, strict=True)

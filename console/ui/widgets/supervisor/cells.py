@@ -12,7 +12,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
-from console.core.dashboard import format_duration
+from console.core.duration import format_duration
 
 
 def clean(value: str) -> str:

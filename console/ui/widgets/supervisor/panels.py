@@ -26,6 +26,7 @@ from console.core.dashboard import (
     Traffic,
     arrange_alerts,
 )
+from console.core.duration import format_duration
 from console.core.i18n import t
 from console.ui.widgets.supervisor.cells import clean
 
@@ -172,16 +173,6 @@ class TrafficPanel(Vertical):
         )
 
 
-def human_duration(seconds: float) -> str:
-    """A wait in words of the UI language (``3m05s``, ``3분 05초``, ``3分05秒``)."""
-    total = int(max(0.0, seconds))
-    if total < 60:
-        return t("supervisor.duration.seconds", s=total)
-    if total < 3600:
-        return t("supervisor.duration.minutes", m=total // 60, s=f"{total % 60:02d}")
-    return t("supervisor.duration.hours", h=total // 3600, m=f"{(total % 3600) // 60:02d}")
-
-
 _ALERT_ICON = {
     AlertKind.OFFLINE: "⚠",
     AlertKind.NO_AGENT_ONLINE: "⚠",
@@ -202,9 +193,9 @@ def alert_sentence(kind: AlertKind, alert: Alert, value: float) -> str:
     if kind is AlertKind.FRUSTRATED:
         return t("supervisor.alerts.frustrated", name=name, severity=int(value))
     if kind is AlertKind.LONG_WAIT:
-        return t("supervisor.alerts.long_wait", name=name, wait=human_duration(value))
+        return t("supervisor.alerts.long_wait", name=name, wait=format_duration(value))
     if kind is AlertKind.UNANSWERED:
-        return t("supervisor.alerts.unanswered", name=name, wait=human_duration(value))
+        return t("supervisor.alerts.unanswered", name=name, wait=format_duration(value))
     if kind is AlertKind.OVER_CAPACITY:
         return t(
             "supervisor.alerts.over_capacity",

@@ -17,7 +17,7 @@ from textual.containers import Container, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from console.core.dashboard import format_duration
+from console.core.duration import format_duration
 from console.core.i18n import t
 from console.protocol import models as m
 from console.ui.widgets.supervisor.cells import clean
