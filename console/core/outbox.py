@@ -46,6 +46,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from console.core.backoff import Backoff
 from console.protocol import models as m
 
 log = logging.getLogger(__name__)
@@ -177,21 +178,6 @@ class _Record(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_Record)
-
-
-@dataclass(slots=True)
-class _Backoff:
-    """Equal-jitter exponential backoff (same rule as ``console.backends._backoff``)."""
-
-    base: float
-    cap: float
-    rng: random.Random
-    failures: int = 0
-
-    def next_delay(self) -> float:
-        ceiling = min(self.cap, self.base * 2.0 ** min(self.failures, 64))
-        self.failures += 1
-        return self.rng.uniform(ceiling / 2, ceiling)
 
 
 @dataclass(slots=True)
@@ -615,7 +601,7 @@ class Outbox:
             )
 
     async def _drain(self, conversation_id: str) -> None:
-        backoff = _Backoff(self._backoff_base, self._backoff_cap, self._rng)
+        backoff = Backoff(self._backoff_base, self._backoff_cap, rng=self._rng)
         queue = self._queues.get(conversation_id)
         try:
             while queue:
@@ -641,7 +627,7 @@ class Outbox:
         except OSError:
             log.exception("outbox: could not record %s for %s", rec.op, rec.client_id)
 
-    async def _deliver(self, pending: _Pending, backoff: _Backoff) -> DeliveryUpdate | None:
+    async def _deliver(self, pending: _Pending, backoff: Backoff) -> DeliveryUpdate | None:
         """Attempt until acknowledged or permanently refused; returns the final update."""
         assert self._resumed is not None
         entry = pending.entry
@@ -655,7 +641,7 @@ class Outbox:
             except Exception as exc:
                 verdict = self._classify(exc)
             else:
-                backoff.failures = 0
+                backoff.reset()
                 await self._record(
                     _Record(op="sent", client_id=entry.client_id, message_id=message.id)
                 )
