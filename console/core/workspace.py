@@ -109,6 +109,20 @@ def wait_seconds(entry: ConversationEntry, now: datetime) -> float | None:
     return entry.waiting_seconds(now)
 
 
+@dataclass(frozen=True, slots=True)
+class QueueLine:
+    """What a queue row says besides name, department and wait (issue 14 fix 7)."""
+
+    preview: str = ""
+    """The customer's last line (sanitized), "" until a message is known."""
+    triggers: tuple[str, ...] = ()
+    """Translated trigger categories of the last five customer messages."""
+    returning: bool = False
+    """The customer had a conversation before this one."""
+    department_open: bool = True
+    """The department is within its business hours (``Department.open_now``)."""
+
+
 def risk_score(
     entry: ConversationEntry, promise: PromiseTimer | None, now: datetime, sla_critical: float
 ) -> float:
@@ -162,6 +176,8 @@ class WorkspaceController:
         self._gone: set[str] = set()
         self._listeners: list[Callable[[m.Event, Any], None]] = []
         self._customers_requested: set[str] = set()
+        self.returning: dict[str, bool] = {}  # customer id -> had an earlier conversation
+        self._queue_described: set[str] = set()
         self.read_interval = READ_RECEIPT_INTERVAL
         self._read_sent: dict[str, float] = {}  # conversation -> monotonic time of the last POST
         self._read_later: dict[str, asyncio.TimerHandle] = {}
@@ -649,6 +665,61 @@ class WorkspaceController:
         if past is None:
             return None
         return [self.conversation(c.id) or c for c in past]
+
+    # ------------------------------------------------------------------ queue lines
+    def queue_line(self, entry: ConversationEntry) -> QueueLine:
+        """Preview, trigger badge, returning customer and department hours of a queued chat,
+        from the Store and what ``describe_queued`` loaded (no I/O here)."""
+        from console.core.triggers import category_label
+
+        conversation = entry.conversation
+        transcript = self.store.transcript(entry.id)
+        preview = ""
+        categories: list[Any] = []
+        seen = 0
+        for index in range(len(transcript) - 1, -1, -1):
+            message = transcript[index]
+            if message.message.author_kind != "customer" or message.message.internal:
+                continue
+            if not preview:
+                preview = message.message.body.replace("\n", " ").strip()
+            for span in message.triggers.spans:
+                if span.category not in categories:
+                    categories.append(span.category)
+            seen += 1
+            if seen >= 5:
+                break
+        department = self.departments.get(conversation.department_id) if conversation else None
+        return QueueLine(
+            preview=preview,
+            triggers=tuple(category_label(category) for category in categories),
+            returning=bool(conversation and self.returning.get(conversation.customer_id)),
+            department_open=department.open_now if department is not None else True,
+        )
+
+    def undescribed_queue(self) -> list[str]:
+        """Queued chats whose preview and customer history were not asked for yet."""
+        return [e.id for e in self.queued() if e.id not in self._queue_described]
+
+    async def describe_queued(self, conversation_id: str) -> None:
+        """Once per queued chat: its latest messages (preview, triggers) and whether its
+        customer came before (``list_customer_conversations``).  GETs only."""
+        if conversation_id in self._queue_described:
+            return
+        self._queue_described.add(conversation_id)
+        conversation = self.conversation(conversation_id)
+        try:
+            if not len(self.store.transcript(conversation_id)):
+                await self.load_messages(conversation_id)
+            if conversation is not None and conversation.customer_id not in self.returning:
+                earlier = await self.backend.list_customer_conversations(conversation.customer_id)
+                self.returning[conversation.customer_id] = any(
+                    c.id != conversation_id and c.created_at < conversation.created_at
+                    for c in earlier
+                )
+        except BackendError as error:
+            log.info("queue details of %s unavailable: %s", conversation_id, error)
+        self._mark_lists()
 
     def farewell(self, conversation_id: str) -> str:
         """The farewell the close dialog offers, in the customer's language."""

@@ -492,12 +492,20 @@ class AgentScreen(Screen[None]):
             self._refresh_queue()
 
     def _refresh_queue(self) -> None:
+        controller = self.controller
         self.queue_panel.show(
-            self.controller.queued(),
-            self.controller.clock(),
+            controller.queued(),
+            controller.clock(),
             self.settings.warning_seconds,
             self.settings.critical_seconds,
+            controller.queue_line,
         )
+        for conversation_id in controller.undescribed_queue():
+            self._describe_queued(conversation_id)
+
+    @work(group="queue-lines")
+    async def _describe_queued(self, conversation_id: str) -> None:
+        await self.controller.describe_queued(conversation_id)
 
     def _refresh_status(self) -> None:
         self.status_bar.show_me(
