@@ -35,6 +35,9 @@ Example::
     [sla]
     warning_seconds = 60
     critical_seconds = 180
+
+    [sla.departments."Billing"]
+    critical_seconds = 120
 """
 
 from __future__ import annotations
@@ -106,6 +109,10 @@ class SlaThresholds:
     """Wait after which a chat is marked as getting late (yellow)."""
     critical_seconds: float = 180.0
     """Wait after which a chat is marked critical (red)."""
+    departments: dict[str, float] = field(default_factory=dict)
+    """Per-department ``critical_seconds`` (``[sla.departments."Billing"]``), keyed by
+    department name or id as written (matched case-insensitively by the supervisor
+    dashboard); departments not listed use ``critical_seconds``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,13 +313,17 @@ class _Builder:
         sla = defaults.sla
         if "sla" in data:
             table = self.want_table("sla", data["sla"])
-            known = ["warning_seconds", "critical_seconds"]
+            known = ["warning_seconds", "critical_seconds", "departments"]
             numbers: dict[str, float] = {}
+            per_department: dict[str, float] = {}
             for key, value in table.items():
                 if key not in known:
                     raise self.unknown(f"sla.{key}", known)
+                if key == "departments":
+                    per_department = self.sla_departments(value)
+                    continue
                 numbers[key] = self.want_seconds(f"sla.{key}", value)
-            sla = SlaThresholds(**numbers)
+            sla = SlaThresholds(**numbers, departments=per_department)
             if sla.critical_seconds <= sla.warning_seconds:
                 raise self.fail(
                     "sla.critical_seconds",
@@ -331,6 +342,23 @@ class _Builder:
             sla=sla,
             path=self.path,
         )
+
+    def sla_departments(self, raw: Any) -> dict[str, float]:
+        """``[sla.departments."Billing"] critical_seconds = 120`` → ``{"Billing": 120.0}``."""
+        limits: dict[str, float] = {}
+        for name, sub in self.want_table("sla.departments", raw).items():
+            key = f"sla.departments.{name}"
+            table = self.want_table(key, sub)
+            known = ["critical_seconds"]
+            for leaf in table:
+                if leaf not in known:
+                    raise self.unknown(f"{key}.{leaf}", known)
+            if "critical_seconds" not in table:
+                raise self.fail(key, "expected critical_seconds = <seconds>.")
+            limits[str(name)] = self.want_seconds(
+                f"{key}.critical_seconds", table["critical_seconds"]
+            )
+        return limits
 
     def profile(self, name: str, raw: Any) -> Profile:
         key = f"profiles.{name}"

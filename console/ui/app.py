@@ -15,13 +15,13 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.actions import ActionParseResult
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
@@ -402,6 +402,13 @@ class AgentConsoleApp(App[None]):
             self.set_timer(0.30, self.bell)
 
     # ------------------------------------------------------------------ app actions
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's system commands without its "Quit": ``ActionCommands`` lists our
+        ``quit`` binding (translated, with its keys), so the palette showed Quit twice."""
+        for command in super().get_system_commands(screen):
+            if command.callback != self.action_quit:
+                yield command
+
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """The palette's "Screenshot": an SVG in the pictures (else state) folder, and a
         toast that says where (Textual's default wrote into the current directory)."""

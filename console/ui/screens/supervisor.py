@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
@@ -71,6 +71,9 @@ HISTORY_LIMIT = 100
 TRANSCRIPT_READS = 4
 """Open conversations whose history loads at once (severity from the whole transcript)."""
 WIDE_COLUMNS = 150
+ROOMY_FOOTER_COLUMNS = 110
+"""Below this width the footer is compact and leaves out the palette key (Ctrl+P still
+works; ``?`` lists it), so "Sort" and "Refresh" stay visible at 80 columns."""
 """From this width departments and agents sit side by side (both tables need ~75 columns)."""
 
 
@@ -273,11 +276,14 @@ class SupervisorScreen(Screen[None]):
         warning = getattr(sla, "warning_seconds", None)
         critical = getattr(sla, "critical_seconds", None)
         if isinstance(warning, int | float) and isinstance(critical, int | float):
+            departments = getattr(sla, "departments", None)
             self.dashboard.thresholds = Thresholds.from_mapping(
                 {
                     "long_wait_seconds": critical,
                     "reply_sla_seconds": critical,
                     "first_response_sla_seconds": warning,
+                    # [sla.departments."Billing"] critical_seconds: that department's limit
+                    "departments": dict(departments) if isinstance(departments, dict) else {},
                 }
             )
 
@@ -313,9 +319,25 @@ class SupervisorScreen(Screen[None]):
         self.gateway.on_connection_change(self._connection_changed)
         self.set_interval(1.0 / self.refresh_hz, self.refresh_now)
         self.departments_table.focus()
+        self._fit_footer(self.app.size.width)
         if self.load_on_mount:
             self._attach_feed()
             self.load_everything()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_footer(event.size.width)
+
+    def _fit_footer(self, width: int) -> None:
+        try:
+            footer = self.query_one(Footer)
+        except NoMatches:
+            return
+        roomy = width >= ROOMY_FOOTER_COLUMNS
+        if footer.compact == (not roomy) and footer.show_command_palette == roomy:
+            return
+        footer.compact = not roomy
+        footer.show_command_palette = roomy
+        footer.refresh(recompose=True)
 
     def on_unmount(self) -> None:
         if self._store_unsubscribe is not None:
