@@ -1332,14 +1332,22 @@ class ChatwootBackend(StreamingBackend):
         """
         cid = _num(conversation_id, "conversation")
         if request.send_transcript:
-            if not request.transcript_email:
+            # The protocol's default address is the customer's own (the close dialog
+            # leaves the field empty when the agent keeps it); Chatwoot wants it spelled.
+            email = request.transcript_email
+            if not email:
+                sender = (await self._raw_conversation(cid)).meta.sender
+                email = sender.email if sender is not None else None
+            if not email:
                 raise BackendError(
-                    "Give an e-mail address for the transcript.", code="bad_request", status=400
+                    "Give an e-mail address for the transcript: the contact has none in Chatwoot.",
+                    code="bad_request",
+                    status=400,
                 )
             await self._request(
                 "POST",
                 self._acct(f"/conversations/{cid}/transcript"),
-                body={"email": request.transcript_email},
+                body={"email": email},
             )
         response = await self._request(
             "POST",

@@ -143,17 +143,18 @@ class QueuePanel(Vertical):
             return
         self._shown = shown
         self.rebuilds += 1
+        index = queue_list.highlighted
         highlighted = (
-            queue_list.get_option_at_index(queue_list.highlighted).id
-            if queue_list.highlighted is not None and queue_list.option_count
+            queue_list.get_option_at_index(index).id
+            if index is not None and queue_list.option_count
             else None
         )
         queue_list.clear_options()
         queue_list.add_options([Option(prompt, id=cid) for cid, prompt in shown])
-        if highlighted is not None:
-            for index, conversation in enumerate(queued):
-                if conversation.id == highlighted:
-                    queue_list.highlighted = index
-                    break
-        elif queued:
-            queue_list.highlighted = 0
+        if queued:
+            # The same chat stays highlighted; if it left the queue (accepted, taken by a
+            # colleague), the row now at its place: Enter on the queue always has a target.
+            ids = [conversation.id for conversation in queued]
+            queue_list.highlighted = (
+                ids.index(highlighted) if highlighted in ids else min(index or 0, len(ids) - 1)
+            )

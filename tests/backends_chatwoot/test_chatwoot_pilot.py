@@ -1,0 +1,293 @@
+"""The agent and supervisor consoles on Chatwoot, through the real app (Pilot).
+
+``AgentConsoleApp`` runs on a ``ChatwootBackend`` against the stricter fake
+(``_fake.py``) and a loopback ActionCable server (``_cable.py``) that can be
+stopped and started again on the same port.  Keys drive the agent screen as an
+agent would: F9 and Enter on the queue accept, typing and Enter reply, Alt+N
+writes a private note, Ctrl+T transfers (to an agent from ``assignable_agents``,
+or to a team), F10 resolves.  The customer and colleagues act through the
+fake, which broadcasts what Chatwoot would.  The supervisor console is built
+by ``cli.prepare_console`` from a read-only Chatwoot profile and must send
+nothing: no mutating request, no presence.  Hostile contact, agent and team
+names and messages reach no terminal byte as controls or links.
+
+Waiting polls app state with a deadline (``wait_for``); nothing asserts on time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import Server, serve
+from websockets.typing import Subprotocol
+
+from console.backends.chatwoot import ChatwootBackend
+from console.ui.app import AgentConsoleApp
+from console.ui.widgets.queue_panel import QueueList
+from tests.backends_chatwoot._cable import CableFake
+from tests.backends_chatwoot._fake import ACCOUNT_ID, TOKEN, FakeChatwoot
+from tests.backends_chatwoot.conftest import BASE
+from tests.ui.conftest import wait_for
+
+FAST = {
+    "backoff_base": 0.05,
+    "backoff_cap": 0.2,
+    "stale_after": 2.0,
+    "subscribe_timeout": 1.0,
+}
+
+
+@pytest.fixture(autouse=True)
+def restore_language() -> Any:
+    """The app sets the process-wide i18n language; put it back afterwards."""
+    from console.core import i18n
+
+    previous = i18n.get_language()
+    yield
+    i18n.set_language(previous)
+
+
+@dataclass
+class Cable:
+    """The loopback ActionCable server, which the test can take down and bring back."""
+
+    state: CableFake
+    port: int
+    server: Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/cable"
+
+    async def up(self) -> None:
+        self.server = await serve(
+            self.state.handler,
+            "127.0.0.1",
+            self.port,
+            subprotocols=[Subprotocol("actioncable-v1-json")],
+        )
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def down(self) -> None:
+        """Stop listening and drop every link (what happens to events now is lost)."""
+        assert self.server is not None
+        self.state.confirmed.clear()
+        self.server.close()
+        await self.server.wait_closed()
+        self.server = None
+
+
+@asynccontextmanager
+async def cable_server(fake: FakeChatwoot) -> AsyncIterator[Cable]:
+    cable = Cable(CableFake(fake), 0)
+    deliver = cable.state.attach()
+    await cable.up()
+    try:
+        yield cable
+    finally:
+        if cable.server is not None:
+            await cable.down()
+        deliver.cancel()
+
+
+def agent_backend(fake: FakeChatwoot, cable: Cable, token: str = TOKEN) -> ChatwootBackend:
+    return ChatwootBackend(
+        BASE,
+        token,
+        ACCOUNT_ID,
+        transport=fake.transport(),
+        cable_url=cable.url,
+        send_presence=False,
+        **FAST,
+    )
+
+
+def stored(fake: FakeChatwoot, cid: int) -> list[tuple[str | None, bool, int]]:
+    """(content, private, message_type) of every message Chatwoot stored in ``cid``."""
+    return [(row["content"], row["private"], row["message_type"]) for row in fake.messages[cid]]
+
+
+def bodies(pane: Any) -> list[str]:
+    return [item.body for item in pane.transcript.items()]
+
+
+def pane_of(app: AgentConsoleApp, cid: str) -> Any:
+    screen = app.agent_screen
+    assert screen is not None
+    return next((p for p in screen.grid.panes if p.conversation_id == cid), None)
+
+
+def rows(dialog: Any) -> list[tuple[str, str]]:
+    targets = dialog.query_one("#transfer-targets")
+    return [
+        (str(targets.get_option_at_index(i).id), str(targets.get_option_at_index(i).prompt))
+        for i in range(targets.option_count)
+    ]
+
+
+async def pick(pilot: Any, dialog: Any, target: str) -> None:
+    """Highlight ``target`` in the transfer dialog with the arrow keys, then Enter."""
+    ids = [ident for ident, _ in rows(dialog)]
+    for _ in range(ids.index(target)):
+        await pilot.press("down")
+    await pilot.press("enter")
+
+
+async def focus_pane(pilot: Any, app: AgentConsoleApp, cid: str) -> Any:
+    pane = pane_of(app, cid)
+    assert pane is not None
+    pane.composer.focus()
+    await pilot.pause()
+    assert app.agent_screen is not None and app.agent_screen.active_pane is pane
+    return pane
+
+
+def sends(fake: FakeChatwoot) -> list[Any]:
+    return [(e.path.rsplit("/", 1)[-1], e.body) for e in fake.mutations()]
+
+
+# ---------------------------------------------------------------------- agent console
+
+
+async def test_agent_console_main_paths_on_chatwoot(fake: FakeChatwoot) -> None:
+    # Tech (auto-assign on) now has Bo and Cy; Cy is online and a member of inbox 3.
+    fake.teams[2]["members"] = [2, 3]
+    fake.inboxes[3]["members"].add(3)
+    # Dee is online but not in inbox 3: GET /agents lists her, assignable_agents does not.
+    fake.users[4] = dict(fake.users[3], id=4, name="Dee Outside", available_name="Dee")
+    fake.add_conversation(106, contact=12, inbox=3, team=None, status="open", assignee=None)
+    fake.add_message(106, "Second in line", message_type=0, sender=("contact", 12))
+    async with cable_server(fake) as cable:
+        app = AgentConsoleApp(agent_backend(fake, cable), lang="en")
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: app.workspace_ready, what="the agent workspace")
+            screen = app.agent_screen
+            assert screen is not None
+            ctl = app.controller
+            await wait_for(pilot, lambda: pane_of(app, "102"), what="my chat 102")
+            assert [e.id for e in ctl.queued()] == ["101", "106"]
+
+            # Accept: F9 takes the longest-waiting chat, Enter on the queue the highlighted.
+            await pilot.press("f9")
+            await wait_for(pilot, lambda: pane_of(app, "101"), what="101 accepted")
+            assert fake.conversations[101]["assignee"] == 1
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: [e.id for e in ctl.queued()] == ["106"], what="queue")
+            await wait_for(
+                pilot, lambda: screen.queue_panel.queue_list.option_count == 1, what="queue row"
+            )
+            assert isinstance(app.focused, QueueList) and app.focused.highlighted == 0
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: pane_of(app, "106"), what="106 accepted")
+            assert fake.conversations[106]["assignee"] == 1
+            assert ctl.queued() == []
+
+            # Typing both ways, reply, private note on 101.
+            pane = await focus_pane(pilot, app, "101")
+            fake.customer_typing(101, True)
+            await wait_for(pilot, lambda: "typing…" in pane.header().plain, what="their typing")
+            fake.customer_typing(101, False)
+            fake.customer_writes(101, "Are you there?")
+            await wait_for(pilot, lambda: "Are you there?" in bodies(pane), what="their line")
+            await wait_for(pilot, lambda: "typing…" not in pane.header().plain, what="stopped")
+            await pilot.press(*"Yes, checking now")
+            await wait_for(pilot, lambda: (101, "on", False) in fake.typing, what="my typing")
+            await pilot.press("enter")
+            await wait_for(
+                pilot,
+                lambda: ("Yes, checking now", False, 1) in stored(fake, 101),
+                what="the reply stored in Chatwoot",
+            )
+            await wait_for(pilot, lambda: (101, "off", False) in fake.typing, what="typing off")
+            await wait_for(
+                pilot,
+                lambda: any(
+                    i.body == "Yes, checking now" and i.delivery == "sent"
+                    for i in pane.transcript.items()
+                ),
+                what="the reply shown as sent",
+            )
+            typing_before_note = list(fake.typing)
+            await pilot.press("alt+n")
+            assert pane.composer.note_mode
+            await pilot.press(*"VIP, be nice")
+            await pilot.press("enter")
+            await wait_for(
+                pilot,
+                lambda: ("VIP, be nice", True, 1) in stored(fake, 101),
+                what="the note stored private",
+            )
+            # Writing a note showed the customer no typing, and the note is private.
+            assert fake.typing == typing_before_note
+            note = next(i for i in pane.transcript.items() if i.body == "VIP, be nice")
+            assert note.internal
+            assert [r["private"] for r in fake.messages[101] if r["content"] == "VIP, be nice"] == [
+                True
+            ]
+            await pilot.press("alt+n")
+            assert not pane.composer.note_mode
+
+            # Transfer to an agent: targets are Chatwoot's assignable agents of inbox 3.
+            await focus_pane(pilot, app, "106")
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: app.screen.id == "transfer-dialog", what="transfer")
+            dialog = app.screen
+            choices = rows(dialog)
+            assert [ident for ident, _ in choices] == ["d:1", "d:2", "a:3", "a:2"]
+            assert not any("Dee" in prompt for _, prompt in choices)
+            assert any(
+                e.path.endswith("/assignable_agents") and ("inbox_ids[]", "3") in e.query
+                for e in fake.log
+            )
+            await pick(pilot, dialog, "a:3")
+            await wait_for(pilot, lambda: pane_of(app, "106") is None, what="106 transferred")
+            assert fake.conversations[106]["assignee"] == 3
+
+            # Transfer to a team: one {team_id}; Chatwoot auto-assigns Cy (online, in Tech).
+            await focus_pane(pilot, app, "102")
+            fake.log.clear()
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: app.screen.id == "transfer-dialog", what="transfer")
+            await pick(pilot, app.screen, "d:2")
+            await wait_for(pilot, lambda: pane_of(app, "102") is None, what="102 to Tech")
+            assert (fake.conversations[102]["team"], fake.conversations[102]["assignee"]) == (2, 3)
+            assert [b for p, b in sends(fake) if p == "assignments"] == [{"team_id": 2}]
+
+            # Reconnect: the cable goes away; what happens meanwhile is not lost.
+            await cable.down()
+            await wait_for(
+                pilot, lambda: app.backend.connection.phase == "reconnecting", what="link down"
+            )
+            fake.customer_writes(101, "Written during the gap")
+            fake.add_conversation(107, contact=12, inbox=3, team=None, status="open", assignee=None)
+            fake.add_message(107, "New while offline", message_type=0, sender=("contact", 12))
+            await cable.up()
+            await wait_for(
+                pilot, lambda: "Written during the gap" in bodies(pane), what="the gap's message"
+            )
+            await wait_for(pilot, lambda: [e.id for e in ctl.queued()] == ["107"], what="107")
+            assert app.backend.connection.phase == "connected"
+            assert bodies(pane).count("Written during the gap") == 1
+            assert bodies(pane).count("Yes, checking now") == 1
+            # Live events flow again on the new link.
+            fake.customer_writes(101, "Back online")
+            await wait_for(pilot, lambda: "Back online" in bodies(pane), what="live again")
+
+            # Resolve: F10, Enter.  The farewell goes first, the transcript to the contact's
+            # stored address (the dialog leaves it to the backend), then toggle_status.
+            await focus_pane(pilot, app, "101")
+            fake.log.clear()
+            await pilot.press("f10")
+            await wait_for(pilot, lambda: app.screen.id == "close-dialog", what="close dialog")
+            farewell = str(app.screen.query_one("#farewell-text").render())
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: pane_of(app, "101") is None, what="101 resolved")
+            assert fake.conversations[101]["status"] == "resolved"
+            assert (farewell, False, 1) in stored(fake, 101)
+            assert [p for p, _ in sends(fake)] == ["messages", "transcript", "toggle_status"]
+            assert fake.transcripts == [(101, "carla@example.com")]
+            assert app.is_running and not app.errors
