@@ -60,6 +60,8 @@ MAX_REFRESH_PER_SECOND = 30
 STREAM_SUBSCRIBE_WAIT = 5.0
 """Seconds to wait for the event stream before loading state over REST anyway."""
 READ_RECEIPT_INTERVAL = 1.0
+PAST_PAGES_FOR_HIT = 20
+"""Pages of history the read-only window loads at most to reach a search hit."""
 SIGN_OFF_TIMEOUT = 3.0
 """Seconds quitting waits for the server to take "away, not accepting" before leaving anyway."""
 """At most one read receipt (``POST /read``) per conversation per this many seconds."""
@@ -765,13 +767,28 @@ class WorkspaceController:
         return list(self.departments.values()), colleagues
 
     async def past_conversation(
-        self, conversation_id: str
+        self, conversation_id: str, *, around: str | None = None
     ) -> tuple[m.Conversation, list[StoredMessage]]:
-        """A closed chat for the read-only window: sanitized, triggers found on clean text."""
+        """A chat for the read-only window: sanitized, triggers found on clean text.
+
+        ``around``: a message id (a search hit); older pages are loaded until it is
+        among the messages (at most ``PAST_PAGES_FOR_HIT`` pages)."""
         conversation = sanitize_model(await self.backend.get_conversation(conversation_id))
         page = await self.backend.list_messages(conversation_id)
+        items = list(page.items)
+        pages = 1
+        while (
+            around is not None
+            and page.has_more
+            and items
+            and pages < PAST_PAGES_FOR_HIT
+            and not any(message.id == around for message in items)
+        ):
+            page = await self.backend.list_messages(conversation_id, before=items[0].id)
+            items = [*page.items, *items]
+            pages += 1
         messages = []
-        for message in page.items:
+        for message in items:
             clean = sanitize_model(message)
             messages.append(StoredMessage(clean, triggers=severity_of(clean)))
         return conversation, messages

@@ -360,6 +360,32 @@ SPECS: tuple[BindingSpec, ...] = (
         help="Switch the composer between a reply and an internal note "
         "(notes stay in the chat for agents; the customer never sees them).",
     ),
+    BindingSpec(
+        "search-transcripts",
+        "alt+s",
+        "search_transcripts",
+        "Search",
+        priority=True,  # alt+s carries the character "s": the composer would type it
+        help="Search every transcript on the server (full text, en/ko/ja); Enter opens "
+        "the conversation at the hit (read-only if it is not yours).",
+    ),
+    BindingSpec(
+        "save-attachment",
+        "alt+a",
+        "save_attachment",
+        "Files",
+        priority=True,
+        help="List the focused chat's files; Enter saves the chosen one to your downloads "
+        "folder under a safe name (never run, never overwriting).",
+    ),
+    BindingSpec(
+        "send-file",
+        "alt+u",
+        "send_file",
+        "Send file",
+        priority=True,
+        help="Send a file to the customer of the focused chat: type its path (Tab completes).",
+    ),
     # ---------------------------------------------------------------- composer
     BindingSpec(
         "send-reply",

@@ -35,7 +35,7 @@ from console.ui.screens.followups import DueListScreen, EscalateScreen, FollowUp
 from console.ui.screens.jump import JumpOverlay, jump_targets
 from console.ui.widgets.canned import CannedReplyChosen, CannedReplyProvider, open_canned_palette
 from console.ui.widgets.composer import Composer
-from console.ui.widgets.pane import ChatPane, transcript_item
+from console.ui.widgets.pane import ChatPane, item_id, transcript_item
 from console.ui.widgets.pane_grid import PaneGrid
 from console.ui.widgets.queue_panel import QueueList, QueuePanel
 from console.ui.widgets.sidebar import CustomerSidebar, NoteInput, PastConversations
@@ -280,16 +280,31 @@ class PastConversationScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q", "dismiss_past", "Close")]
 
-    def __init__(self, title: Content, messages: list[StoredMessage]) -> None:
-        super().__init__()
+    def __init__(
+        self, title: Content, messages: list[StoredMessage], at: str | None = None
+    ) -> None:
+        super().__init__(id="past-window")
         self.title_content = title
         self.messages = messages
+        self.at = at
+        """Message id to show first (a search hit)."""
 
     def compose(self) -> ComposeResult:
         items = [transcript_item(stored) for stored in self.messages]
         with Vertical():
             yield Static(self.title_content)
             yield TranscriptView(items, id="past-body")
+
+    def on_mount(self) -> None:
+        if self.at is not None:
+            self.call_after_refresh(self.show_hit)
+
+    def show_hit(self) -> bool:
+        """Scroll the hit to the top of the window; False if it is not among the messages."""
+        for stored in self.messages:
+            if stored.message.id == self.at:
+                return self.query_one(TranscriptView).scroll_to_item(item_id(stored))
+        return False
 
     def action_dismiss_past(self) -> None:
         self.dismiss(None)
@@ -1108,7 +1123,7 @@ class AgentScreen(Screen[None]):
             self.grid.activate(conversation_id)
             self.refresh_sidebar()
             return
-        self._open_past(conversation_id)
+        self._open_past_worker(conversation_id)
 
     def action_escalate_chat(self) -> None:
         from console.backends.base import Capability
@@ -1160,12 +1175,41 @@ class AgentScreen(Screen[None]):
 
     @on(PastConversations.OpenRequested)
     def open_past(self, event: PastConversations.OpenRequested) -> None:
-        self._open_past(event.conversation_id)
+        self._open_past_worker(event.conversation_id)
+
+    # ------------------------------------------------------------------ transcript search
+    def action_search_transcripts(self) -> None:
+        from console.ui.screens.search import SearchScreen  # on first use
+
+        def chosen(hit: m.SearchHit | None) -> None:
+            if hit is not None:
+                self._open_hit(hit)
+
+        self.app.push_screen(SearchScreen(self.controller), chosen)
 
     @work(group="past", exclusive=True)
-    async def _open_past(self, conversation_id: str) -> None:
+    async def _open_hit(self, hit: m.SearchHit) -> None:
+        """My open chat: its pane, scrolled to the hit when loaded; anything else: the
+        read-only window at the hit."""
+        cid = hit.conversation_id
+        if cid in self.controller.pane_order:
+            self.grid.activate(cid)
+            pane = self.grid.pane_for(cid)
+            stored = self.controller.stored_message(cid, hit.message_id)
+            if pane is not None and stored is not None:
+                pane.transcript.scroll_to_item(item_id(stored))
+                return
+        await self._open_past(cid, at=hit.message_id)
+
+    @work(group="past", exclusive=True)
+    async def _open_past_worker(self, conversation_id: str) -> None:
+        await self._open_past(conversation_id)
+
+    async def _open_past(self, conversation_id: str, *, at: str | None = None) -> None:
         try:
-            conversation, messages = await self.controller.past_conversation(conversation_id)
+            conversation, messages = await self.controller.past_conversation(
+                conversation_id, around=at
+            )
         except BackendError as error:
             self.app.notify(str(error), severity="error", markup=False)
             return
@@ -1177,4 +1221,4 @@ class AgentScreen(Screen[None]):
             (conversation.created_at.strftime("%Y-%m-%d %H:%M"), "dim"),
             ("  " + tr("read_only"), "$warning"),
         )
-        await self.app.push_screen(PastConversationScreen(title, messages))
+        await self.app.push_screen(PastConversationScreen(title, messages, at=at))
