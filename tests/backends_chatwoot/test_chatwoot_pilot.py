@@ -16,9 +16,11 @@ Waiting polls app state with a deadline (``wait_for``); nothing asserts on time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +31,11 @@ from console.backends.chatwoot import ChatwootBackend
 from console.ui.app import AgentConsoleApp
 from console.ui.widgets.queue_panel import QueueList
 from tests.backends_chatwoot._cable import CableFake
-from tests.backends_chatwoot._fake import ACCOUNT_ID, TOKEN, FakeChatwoot
+from tests.backends_chatwoot._fake import ACCOUNT_ID, ADMIN_TOKEN, TOKEN, FakeChatwoot
 from tests.backends_chatwoot.conftest import BASE
+from tests.core.safety import HOSTILE_CASES
 from tests.ui.conftest import wait_for
+from tests.ui.terminal_output import foreign_controls, frame_bytes, links_in
 
 FAST = {
     "backoff_base": 0.05,
@@ -42,7 +46,7 @@ FAST = {
 
 
 @pytest.fixture(autouse=True)
-def restore_language() -> Any:
+def restore_language() -> Iterator[None]:
     """The app sets the process-wide i18n language; put it back afterwards."""
     from console.core import i18n
 
@@ -291,3 +295,182 @@ async def test_agent_console_main_paths_on_chatwoot(fake: FakeChatwoot) -> None:
             assert [p for p, _ in sends(fake)] == ["messages", "transcript", "toggle_status"]
             assert fake.transcripts == [(101, "carla@example.com")]
             assert app.is_running and not app.errors
+
+
+# ---------------------------------------------------------------------- terminal safety
+
+HOSTILE = " ".join(HOSTILE_CASES.values())
+
+
+def check_frame(app: AgentConsoleApp, where: str) -> str:
+    """The bytes a real terminal would get: no foreign control, bidi, zero-width or link."""
+    frame = frame_bytes(app)
+    assert foreign_controls(frame) == [], f"{where}: raw controls reach the terminal"
+    assert links_in(frame) == [], f"{where}: a hostile link became a hyperlink"
+    return frame
+
+
+def make_hostile(fake: FakeChatwoot) -> None:
+    """Every hostile case in the contact's name, fields and messages, a team and an agent."""
+    contact = fake.contacts[11]
+    contact["name"] = f"Eve {HOSTILE}"
+    contact["custom_attributes"] = {"plan": HOSTILE, HOSTILE[:40]: "x"}
+    contact["additional_attributes"] = {"company_name": HOSTILE, "city": HOSTILE}
+    contact["labels"] = [HOSTILE]
+    fake.teams[1]["name"] = f"Billing {HOSTILE}"
+    fake.users[2]["available_name"] = f"Bo {HOSTILE}"
+    fake.users[2]["availability_status"] = "online"
+    fake.add_message(101, f"queued {HOSTILE}", message_type=0, sender=("contact", 11))
+    fake.add_message(102, f"history {HOSTILE}", message_type=0, sender=("contact", 11))
+
+
+async def test_hostile_chatwoot_text_never_reaches_the_terminal(fake: FakeChatwoot) -> None:
+    """Contact name, attributes, labels and messages, a team and a colleague carry every
+    HOSTILE_CASES string; REST answers and live events alike reach the screen as text:
+    workspace (queue, pane header, transcript, sidebar) at 160x45 and 80x24, the new-chat
+    toast, the transfer and close dialogs."""
+    make_hostile(fake)
+    async with cable_server(fake) as cable:
+        app = AgentConsoleApp(agent_backend(fake, cable), lang="en")
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: app.workspace_ready, what="the agent workspace")
+            screen = app.agent_screen
+            assert screen is not None
+            await wait_for(pilot, lambda: pane_of(app, "102"), what="my chat 102")
+            pane = pane_of(app, "102")
+            await wait_for(
+                pilot, lambda: any(b.startswith("history") for b in bodies(pane)), what="history"
+            )
+            await wait_for(pilot, lambda: cable.state.confirmed.is_set(), what="live feed")
+            # Live: a message and a new chat (Chatwoot's conversation.created is push_data).
+            fake.customer_writes(102, f"live {HOSTILE}")
+            fake.add_conversation(108, contact=11, inbox=3, team=1, status="open", assignee=None)
+            fake.add_message(108, f"new {HOSTILE}", message_type=0, sender=("contact", 11))
+            fake.broadcast("conversation.created", fake.push_data(108), fake.audience(108))
+            await wait_for(
+                pilot, lambda: any(b.startswith("live") for b in bodies(pane)), what="live"
+            )
+            await wait_for(pilot, lambda: len(app.controller.queued()) == 2, what="new chat queued")
+            await wait_for(pilot, lambda: app._notifications, what="the new-chat toast")
+            await wait_for(
+                pilot, lambda: screen.sidebar.customer_id == "11", what="the contact in the sidebar"
+            )
+            await pilot.pause(0.5)  # the queue refresh, the sidebar and the toast drawn
+            frame = check_frame(app, "workspace 160x45")
+            assert "press me" in frame and "Eve" in frame and "history" in frame
+            assert all(foreign_controls(n.message) == [] for n in app._notifications)
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause(0.3)
+            check_frame(app, "workspace 80x24")
+            await pilot.resize_terminal(160, 45)
+            await pilot.pause(0.2)
+            # Accept the hostile queued chat; then both dialogs over it.
+            await pilot.press("f9")
+            await wait_for(pilot, lambda: pane_of(app, "101"), what="101 accepted")
+            await focus_pane(pilot, app, "101")
+            await pilot.pause(0.3)
+            check_frame(app, "accepted chat")
+            for key, dialog_id in (("ctrl+t", "transfer-dialog"), ("f10", "close-dialog")):
+                await pilot.press(key)
+                await wait_for(pilot, lambda i=dialog_id: app.screen.id == i, what=dialog_id)
+                await pilot.pause(0.2)
+                frame = check_frame(app, dialog_id)
+                assert "press me" in frame
+                if dialog_id == "transfer-dialog":
+                    prompts = " ".join(prompt for _, prompt in rows(app.screen))
+                    assert "Billing" in prompts and "Bo" in prompts
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")
+            assert app.is_running and not app.errors
+        # The dialogs were cancelled: only the accept and read receipts went out.
+        assert fake.mutations() == [
+            e for e in fake.mutations() if e.path.endswith(("/assignments", "/update_last_seen"))
+        ]
+
+
+# ---------------------------------------------------------------------- supervisor console
+
+
+@pytest.fixture
+def gc_settings() -> Iterator[None]:
+    """``prepare_console`` asks for gc tuning (freeze, high thresholds): undo it."""
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+async def test_supervisor_console_from_cli_watches_and_sends_nothing(
+    fake: FakeChatwoot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gc_settings: None
+) -> None:
+    """A read-only Chatwoot profile, built by cli: the dashboard shows the queue, a watch
+    pane follows a chat live, and Chatwoot receives no mutating request and no presence
+    (the presence interval is short, so a console that sent it would be caught)."""
+    import console.backends as backends
+    from console.backends.base import ReadOnlyBackend
+    from console.cli import build_parser, prepare_console
+    from console.ui.screens.supervisor import SupervisorScreen
+
+    make_hostile(fake)
+    async with cable_server(fake) as cable:
+        real_load = backends.load_backend
+
+        def load(kind: str, **options: Any) -> Any:
+            # Only what a test needs to reach the fake; cli decides everything else.
+            options.update(transport=fake.transport(), cable_url=cable.url, presence_interval=0.05)
+            return real_load(kind, **options, **FAST)
+
+        monkeypatch.setattr(backends, "load_backend", load)
+        monkeypatch.setenv("AGENT_CONSOLE_TOKEN", ADMIN_TOKEN)
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'default_profile = "cw"\n[profiles.cw]\nurl = "{BASE}"\nbackend = "chatwoot"\n'
+            f"account_id = {ACCOUNT_ID}\nreadonly = true\n",
+            encoding="utf-8",
+        )
+        args = build_parser().parse_args(["--config", str(config), "--lang", "en"])
+        app = prepare_console(args, interactive=False)
+        assert app.readonly and isinstance(app.backend, ReadOnlyBackend)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, SupervisorScreen), what="supervisor screen"
+            )
+            screen = app.screen
+            assert isinstance(screen, SupervisorScreen)
+            dash = screen.dashboard
+            await wait_for(
+                pilot, lambda: {"101", "102", "105"} <= set(dash.conversations), what="open chats"
+            )
+            await wait_for(pilot, lambda: cable.state.confirmed.is_set(), what="live feed")
+            # The queue: Billing has 101 waiting, Tech has 105 active with Bo.
+            stats = {d.department_id: d for d in dash.departments(screen.clock())}
+            assert (stats["1"].waiting, stats["2"].active) == (1, 1)
+            assert "Billing" in stats["1"].name
+            await pilot.pause(0.3)
+            check_frame(app, "supervisor dashboard")
+            # Watch 101 from the conversations table.
+            await pilot.press("c")
+            table = screen.conversations_table
+            await wait_for(pilot, lambda: table.row_count >= 3, what="conversations table")
+            table.move_cursor(row=table.get_row_index("101"))
+            await pilot.press("w")
+            await wait_for(
+                pilot,
+                lambda: (p := screen.watch_grid.pane("101")) is not None and p.loaded,
+                what="the watch pane",
+            )
+            watch = screen.watch_grid.pane("101")
+            assert watch is not None
+            fake.customer_writes(101, "Anyone there? (live)")
+            await wait_for(
+                pilot, lambda: "Anyone there? (live)" in watch.transcript_plain(), what="live line"
+            )
+            await pilot.press("v")
+            await pilot.pause(0.3)
+            frame = check_frame(app, "watch pane")
+            assert "press me" in frame  # the markup case shows as text
+            await pilot.pause(0.3)  # a presence refresh would have gone out by now
+            assert app.is_running and not app.errors
+        assert fake.mutations() == []
+        assert cable.state.presence == []
+        assert fake.last_seen == [] and fake.typing == []
