@@ -61,6 +61,22 @@ def screenshots_dir() -> Path:
     return state_dir() / "screenshots"
 
 
+DOWNLOADS_ENV = "AGENT_CONSOLE_DOWNLOADS"
+"""Environment variable naming the folder saved attachments go to (tests, kiosks)."""
+
+
+def downloads_dir() -> Path:
+    """Where saved attachments go: ``$AGENT_CONSOLE_DOWNLOADS``, else the user's downloads
+    folder (platformdirs), else ``<state dir>/downloads``."""
+    explicit = os.environ.get(DOWNLOADS_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    downloads = platformdirs.user_downloads_path()
+    if downloads.is_dir():
+        return downloads
+    return state_dir() / "downloads"
+
+
 def log_dir() -> Path:
     """Log folder, e.g. ``~/.local/state/agent-console/log``."""
     return platformdirs.user_log_path(APP_NAME, appauthor=False)

@@ -810,6 +810,68 @@ class WorkspaceController:
     ) -> m.Attachment:
         return sanitize_model(await self.backend.upload_attachment(filename, content, content_type))
 
+    # ------------------------------------------------------------------ attachments
+    def attachment_limit(self) -> int:
+        """Largest file this backend takes, in bytes (0 without attachments)."""
+        from console.protocol import limits
+
+        if not self.can(Capability.ATTACHMENTS):
+            return 0
+        return int(getattr(self.backend, "max_attachment_bytes", limits.MAX_ATTACHMENT_BYTES))
+
+    def attachments_of(self, conversation_id: str) -> list[tuple[StoredMessage, m.Attachment]]:
+        """Every file in the chat's loaded transcript, newest first, with its message."""
+        transcript = self.store.transcript(conversation_id)
+        found: list[tuple[StoredMessage, m.Attachment]] = []
+        for index in range(len(transcript) - 1, -1, -1):
+            stored = transcript[index]
+            found += [(stored, attachment) for attachment in stored.message.attachments]
+        return found
+
+    async def save_attachment(self, attachment: m.Attachment, folder: Path | None = None) -> Path:
+        """Download a file and write it under a safe, unused name in the downloads folder
+        (never replacing a file, never executable; nothing is opened)."""
+        from console.core import paths
+        from console.core.attachments import save_new_file
+
+        content = await self.backend.download_attachment(attachment.id)
+        target = folder if folder is not None else paths.downloads_dir()
+        return await asyncio.to_thread(save_new_file, target, attachment.filename, content)
+
+    async def send_file(self, conversation_id: str, path: Path, body: str = "") -> m.Message:
+        """Upload ``path`` and send it to the chat (with ``body``).  Refuses a missing file,
+        a folder or one above the backend's limit with a sentence (``BackendError``)."""
+        import mimetypes
+
+        from console.core.attachments import human_size
+
+        limit = self.attachment_limit()
+        if not limit:
+            raise BackendError(tr("file_unsupported"), code="unsupported")
+        try:
+            size = path.stat().st_size
+            if not path.is_file():
+                raise BackendError(tr("file_not_a_file", path=str(path)), code="bad_path")
+        except OSError as error:
+            raise BackendError(tr("file_unreadable", path=str(path), reason=str(error))) from error
+        if size > limit:
+            raise BackendError(
+                tr("file_too_big", size=human_size(size), limit=human_size(limit)), code="too_big"
+            )
+        content = await asyncio.to_thread(path.read_bytes)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        attachment = await self.upload_attachment(path.name, content, content_type)
+        client_id = new_client_id()
+        self._absorb(self.store.add_pending(conversation_id, client_id, body, False, self.clock()))
+        request = m.SendMessage(client_id=client_id, body=body, attachment_ids=[attachment.id])
+        try:
+            message = await self.backend.send_message(conversation_id, request)
+        except BackendError as error:
+            self._absorb(self.store.mark_failed(client_id, str(error)))
+            raise
+        self._absorb(self.store.mark_sent(client_id, message, self.clock()))
+        return message
+
     # ------------------------------------------------------------------ follow-ups, escalation
     async def load_follow_ups(self) -> None:
         """My open follow-ups (the due list); nothing when the backend has none."""

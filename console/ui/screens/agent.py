@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -400,6 +401,9 @@ class AgentScreen(Screen[None]):
         "show_follow_ups": "follow_ups",
         "open_follow_up_customer": "follow_ups",
         "escalate_chat": "escalation",
+        "search_transcripts": "search",
+        "save_attachment": "attachments",
+        "send_file": "attachments",
     }
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -1176,6 +1180,64 @@ class AgentScreen(Screen[None]):
     @on(PastConversations.OpenRequested)
     def open_past(self, event: PastConversations.OpenRequested) -> None:
         self._open_past_worker(event.conversation_id)
+
+    # ------------------------------------------------------------------ attachments
+    def action_save_attachment(self) -> None:
+        from console.core import paths
+        from console.ui.screens.files import AttachmentsScreen  # on first use
+
+        pane = self.active_pane
+        conversation = pane.conversation if pane else None
+        if conversation is None:
+            return
+        files = self.controller.attachments_of(conversation.id)
+
+        def chosen(attachment: m.Attachment | None) -> None:
+            if attachment is not None:
+                self._save_attachment(attachment)
+
+        self.app.push_screen(
+            AttachmentsScreen(conversation.customer_name, files, paths.downloads_dir()), chosen
+        )
+
+    @work(group="files")
+    async def _save_attachment(self, attachment: m.Attachment) -> None:
+        try:
+            path = await self.controller.save_attachment(attachment)
+        except (BackendError, OSError) as error:
+            self.app.notify(
+                tr("file_save_failed", reason=str(error)), severity="error", markup=False
+            )
+            return
+        self.app.notify(tr("file_saved", path=str(path)), markup=False, timeout=10)
+
+    def action_send_file(self) -> None:
+        from console.ui.screens.files import SendFileScreen  # on first use
+
+        pane = self.active_pane
+        conversation = pane.conversation if pane else None
+        if conversation is None:
+            return
+        cid = conversation.id
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._send_file(cid, path)
+
+        self.app.push_screen(
+            SendFileScreen(conversation.customer_name, self.controller.attachment_limit()), chosen
+        )
+
+    @work(group="files")
+    async def _send_file(self, conversation_id: str, path: Path) -> None:
+        try:
+            await self.controller.send_file(conversation_id, path)
+        except BackendError as error:
+            self.app.notify(
+                tr("file_send_failed", reason=str(error)), severity="error", markup=False
+            )
+            return
+        self.app.notify(tr("file_sent", name=path.name), markup=False)
 
     # ------------------------------------------------------------------ transcript search
     def action_search_transcripts(self) -> None:
