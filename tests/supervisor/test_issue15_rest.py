@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from textual.widgets import Footer
@@ -122,3 +123,118 @@ async def test_palette_lists_quit_once_and_footer_keeps_sort_and_refresh_at_80(
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         quits = [p for p in prompts if p.lower().startswith("quit")]
         assert len(quits) == 1, prompts
+
+
+# ---------------------------------------------------------------- drill-down
+
+
+async def _open_drill(pilot: Any, app: HostApp) -> tuple[Any, Any]:
+    from console.ui.widgets.supervisor.drill import DrillDownScreen
+
+    await wait_for(pilot, lambda: app.supervisor is not None, "the screen")
+    screen = app.supervisor
+    assert screen is not None
+    await wait_for(pilot, lambda: len(screen.dashboard.conversations) >= 3, "the load")
+    await settle(pilot, screen)
+    await pilot.press("o")
+    await wait_for(pilot, lambda: isinstance(app.screen, DrillDownScreen), "the chooser")
+    await pilot.pause()
+    return screen, app.screen
+
+
+async def test_drill_down_to_a_department_then_enter_watches_a_chat(
+    ref_server: RefServer,
+) -> None:
+    from textual.widgets import DataTable, OptionList
+
+    world = await build_world(ref_server)
+    await world.start_chat("Sally Sales", "Sales")
+    b1 = await world.start_chat("Bill One", "Billing")
+    b2 = await world.start_chat("Bill Two", "Billing")
+    app = HostApp(ref_server, world.supervisor_token)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen, drill = await _open_drill(pilot, app)
+        ref_server.clear_request_log()
+        subjects = drill.query_one("#drill-subjects", OptionList)
+        billing = f"department:{world.departments['Billing']}"
+        index = next(
+            i for i in range(subjects.option_count) if subjects.get_option_at_index(i).id == billing
+        )
+        # Walk down with the arrow keys to Billing, Enter moves to its conversations.
+        while subjects.highlighted != index:
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        table = drill.query_one("#drill-conversations", DataTable)
+        assert table.has_focus
+        keys = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
+        assert sorted(keys) == sorted([b1["id"], b2["id"]])  # Billing's two, not Sales'
+        names = {str(table.get_cell_at((r, 0))) for r in range(table.row_count)}
+        assert names == {"Bill One", "Bill Two"}
+        chosen = keys[table.cursor_row]
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.watch_grid.pane(chosen) is not None and screen.watch_grid.pane(chosen).loaded  # type: ignore[union-attr]
+            ),
+            "the watch pane",
+        )
+        assert app.screen is screen and screen.view == "watch"
+        assert ref_server.mutating_requests() == []
+        # An agent's chats: Bob serves Sales and Billing, the chooser lists his.
+        await pilot.press("d")
+        await pilot.press("o")
+        await pilot.pause()
+        drill = app.screen
+        subjects = drill.query_one("#drill-subjects", OptionList)
+        bob = f"agent:{world.agents['Bob'][0]}"
+        index = next(
+            i for i in range(subjects.option_count) if subjects.get_option_at_index(i).id == bob
+        )
+        subjects.highlighted = index
+        await pilot.pause()
+        held = {
+            c["id"]
+            for c in (await world.supervisor_get("/conversations", state="active", assignee="any"))[
+                "items"
+            ]
+            if c.get("assignee_id") == world.agents["Bob"][0]
+        }
+        table = drill.query_one("#drill-conversations", DataTable)
+        shown = {table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)}
+        assert shown == held
+        await pilot.press("escape")
+        assert app.screen is screen
+        assert ref_server.mutating_requests() == []
+
+
+async def test_hostile_names_in_the_drill_down_reach_no_terminal(ref_server: RefServer) -> None:
+    from tests.core.safety import HOSTILE_CASES
+    from tests.ui.terminal_output import foreign_controls, frame_bytes, links_in
+
+    world = await build_world(ref_server)
+    hostile_dep = ref_server.create_department("Dept " + HOSTILE_CASES["markup link"])
+    world.departments["hostile"] = hostile_dep
+    for label, text in HOSTILE_CASES.items():
+        await world.start_chat(f"{label}: {text}", "Sales")
+    app = HostApp(ref_server, world.supervisor_token)
+    async with app.run_test(size=(200, 50)) as pilot:
+        _screen, drill = await _open_drill(pilot, app)
+        from textual.widgets import OptionList
+
+        subjects = drill.query_one("#drill-subjects", OptionList)
+        sales = f"department:{world.departments['Sales']}"
+        subjects.highlighted = next(
+            i for i in range(subjects.option_count) if subjects.get_option_at_index(i).id == sales
+        )
+        await pilot.pause(0.2)
+        frame = frame_bytes(app)
+        assert foreign_controls(frame) == []
+        assert links_in(frame) == []
+        assert not app._exit_renderables  # no [@click=app.quit] ran
+        from textual.widgets import DataTable
+
+        table = drill.query_one("#drill-conversations", DataTable)
+        shown = " ".join(str(table.get_cell_at((r, 0))) for r in range(table.row_count))
+        assert "[@click=app.quit]press me[/]" in shown  # markup shown as text

@@ -41,7 +41,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 
 from console.backends.base import Backend, BackendError, ConnectionPhase, ConnectionState
-from console.core.dashboard import Dashboard, Thresholds
+from console.core.dashboard import ConversationRow, Dashboard, Thresholds
 from console.core.events import TypedEvent, typed_event
 from console.core.i18n import t
 from console.core.store import Store
@@ -55,6 +55,7 @@ from console.ui.bindings import (
     help_for,
     translate_bindings,
 )
+from console.ui.widgets.supervisor.drill import DrillDownScreen, Subject
 from console.ui.widgets.supervisor.panels import AlertsPanel, ReadOnlyBar, TrafficPanel
 from console.ui.widgets.supervisor.tables import AgentTable, ConversationTable, DepartmentTable
 from console.ui.widgets.supervisor.watch import MAX_WATCHED, WatchGrid, WatchPane
@@ -621,6 +622,8 @@ class SupervisorScreen(Screen[None]):
             return self.view == "conversations"
         if action == "clear_filter":
             return self.view == "conversations" and bool(self.filter_input.value)
+        if action == "drill_down":
+            return self.view == "dashboard"
         if action in {"close_watch", "next_watch"}:
             return self.view == "watch" and bool(self.watch_grid.panes)
         return True
@@ -675,7 +678,55 @@ class SupervisorScreen(Screen[None]):
     @on(AlertsPanel.Chosen)
     async def _alert_chosen(self, event: AlertsPanel.Chosen) -> None:
         """Enter on an alert about a chat: watch it (or show the pane if already watched)."""
-        cid = event.conversation_id
+        await self.watch_and_show(event.conversation_id)
+
+    # ------------------------------------------------------------------ drill-down
+    def drill_subjects(self) -> list[Subject]:
+        """Departments, then agents, each with the number of its open conversations."""
+        dash, now = self.dashboard, self.clock()
+        by_department: dict[str, int] = {}
+        by_agent: dict[str, int] = {}
+        for conv in dash.conversations.values():
+            by_department[conv.department_id] = by_department.get(conv.department_id, 0) + 1
+            if conv.assignee_id:
+                by_agent[conv.assignee_id] = by_agent.get(conv.assignee_id, 0) + 1
+        subjects = [
+            Subject("department", d.department_id, d.name, by_department.get(d.department_id, 0))
+            for d in dash.departments(now)
+        ]
+        subjects += [
+            Subject("agent", a.agent_id, a.name, by_agent.get(a.agent_id, 0))
+            for a in dash.agents(now)
+        ]
+        return subjects
+
+    def drill_rows(self, subject: Subject) -> list[ConversationRow]:
+        """The open conversations of a department or held by an agent, longest wait first."""
+        dash, now = self.dashboard, self.clock()
+        rows: list[ConversationRow] = []
+        for cid in dash.sorted_ids("wait", now):
+            row = dash.conversation_row(cid, now)
+            if row is None:
+                continue
+            if subject.kind == "department" and row.department_id == subject.subject_id:
+                rows.append(row)
+            elif subject.kind == "agent" and row.assignee_id == subject.subject_id:
+                rows.append(row)
+        return rows
+
+    def action_drill_down(self, initial: str | None = None) -> None:
+        """Choose a department or agent, see its conversations; Enter on one watches it."""
+
+        async def chosen(conversation_id: str | None) -> None:
+            if conversation_id:
+                await self.watch_and_show(conversation_id)
+
+        self.app.push_screen(
+            DrillDownScreen(self.drill_subjects(), self.drill_rows, initial=initial), chosen
+        )
+
+    async def watch_and_show(self, cid: str) -> None:
+        """Watch a chat (unless already watched) and show it in the Watch view."""
         if self.watch_grid.pane(cid) is None:
             await self.watch_conversation(cid)
         self.view = "watch"
@@ -795,6 +846,7 @@ class SupervisorScreen(Screen[None]):
             self.load_watch(pane.conversation_id)
 
     _ACTION_VIEWS: ClassVar[dict[str, str]] = {
+        "drill_down": "dashboard",
         "sort": "conversations",
         "watch": "conversations",
         "close_watch": "watch",
