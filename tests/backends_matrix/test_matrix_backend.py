@@ -256,7 +256,10 @@ async def test_cli_login_stores_only_the_access_token_and_the_console_uses_it(
     stored = keyring.get_password("agent-console", team.server.url)
     assert stored and stored.startswith("syt_") and ana.password not in str(ring.__dict__)
     app = prepare_console(build_parser().parse_args(["--config", str(config)]), interactive=False)
-    backend = app.backend
+    from console.core.boundary import SanitizingBackend
+
+    assert isinstance(app.backend, SanitizingBackend)  # the one boundary, then Matrix
+    backend = app.backend.inner
     assert isinstance(backend, MatrixBackend)
     team.backends.append(backend)
     assert (await backend.connect()).id == ana.user_id
