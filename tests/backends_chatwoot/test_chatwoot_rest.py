@@ -308,6 +308,20 @@ async def test_close_resolves_and_sends_transcript(
     assert [e.body for e in toggle] == [{"status": "resolved"}]
 
 
+async def test_close_mails_the_transcript_to_the_contacts_address_by_default(
+    backend: ChatwootBackend, fake: FakeChatwoot
+) -> None:
+    """No ``transcript_email`` (the close dialog's default): the contact's stored e-mail,
+    as the protocol says; a contact without one is refused before anything is resolved."""
+    await backend.close("102", m.CloseRequest(send_transcript=True))
+    assert fake.transcripts == [(102, "carla@example.com")]
+    assert fake.conversations[102]["status"] == "resolved"
+    with pytest.raises(BackendError, match="none in Chatwoot"):
+        await backend.close("105", m.CloseRequest(send_transcript=True))
+    assert fake.conversations[105]["status"] == "open"
+    assert fake.transcripts == [(102, "carla@example.com")]
+
+
 async def test_typing_and_mark_read(backend: ChatwootBackend, fake: FakeChatwoot) -> None:
     await backend.set_typing("102", True)
     await backend.set_typing("102", False)

@@ -62,3 +62,25 @@ async def test_ticks_rewrite_prompts_in_place_and_rebuild_only_when_chats_change
         highlighted = panel.queue_list.highlighted
         assert highlighted is not None
         assert panel.queue_list.get_option_at_index(highlighted).id == "c2"
+
+
+async def test_when_the_highlighted_chat_leaves_the_row_at_its_place_is_highlighted() -> None:
+    """Accepted (F9) or taken by a colleague: Enter on the queue still has a target."""
+    app = QueueApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        panel = app.query_one(QueuePanel)
+        now = T0 + timedelta(seconds=20)
+        panel.show([entry(1, T0), entry(2, T0), entry(3, T0)], now, 120, 300)
+        await pilot.pause()
+        assert panel.queue_list.highlighted == 0
+        panel.show([entry(2, T0), entry(3, T0)], now, 120, 300)  # the first one left
+        await pilot.pause()
+        assert panel.queue_list.highlighted == 0
+        panel.queue_list.highlighted = 1
+        panel.show([entry(2, T0)], now, 120, 300)  # the last one left
+        await pilot.pause()
+        assert panel.queue_list.highlighted == 0
+        panel.show([], now, 120, 300)
+        panel.show([entry(4, T0)], now, 120, 300)  # a new chat in an emptied queue
+        await pilot.pause()
+        assert panel.queue_list.highlighted == 0
