@@ -7,6 +7,15 @@ compares new cells with what it shows; only changed cells go through
 order changed.  Nothing here rebuilds a table per event: the screen calls
 ``apply_*`` from its refresh timer with the set of dirty ids.
 
+Repaint is incremental too.  Textual's ``DataTable`` repaints the whole widget
+on every ``update_cell``, ``remove_row``, ``sort`` and change of virtual size
+(each one invalidates every cached line), so with 1,000 conversations and a
+change in almost every tick the visible ~50 rows were re-rendered 5 times a
+second.  ``LiveTable`` writes cells, removes and re-orders rows itself and
+repaints only the rows on screen whose content or position changed (rows
+off screen cost nothing); a full repaint still happens when the widget's size
+or a column width changes.
+
 Figure columns have fixed widths (wide enough for the translated header).
 Text columns (names, departments) are ``flex``: they take the width of their
 widest cell (Rich cell measurement, so Korean and Japanese count two cells a
@@ -17,12 +26,16 @@ table is resized.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
+from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, CursorType, RowKey
 
@@ -65,6 +78,10 @@ class LiveTable(DataTable[Text]):
     COLUMNS: Sequence[Column] = ()
     CURSOR: CursorType = "row"
     """Summary tables use "none": a cursor bar would hide the first row's red/yellow cells."""
+    _quiet = False
+    """Inside ``_quiet_repaint``: a whole-widget repaint request becomes layout only."""
+    full_repaints = 0
+    """Count of whole-table repaints requested (tests check updates stay partial)."""
 
     DEFAULT_CSS = """
     LiveTable { height: auto; max-height: 100%; }
@@ -87,6 +104,94 @@ class LiveTable(DataTable[Text]):
         self._widest: dict[str, int] = {}
         """Flex columns: the widest cell seen (cells) - grows as rows come, reset on rebuild."""
         self._fitted: tuple[int, ...] = ()
+
+    # ------------------------------------------------------------ partial repaint
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Any:
+        if repaint and not regions and not recompose:
+            if self._quiet:
+                repaint = False  # the rows that changed are repainted by region
+            else:
+                self.full_repaints += 1
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    @contextmanager
+    def _quiet_repaint(self) -> Iterator[None]:
+        """DataTable internals that repaint the whole widget repaint nothing in here."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = quiet
+
+    def _visible_rows(self) -> range:
+        """Row indices inside the window (rows are one line high; may pass the last row)."""
+        top = max(0, int(self.scroll_y))
+        height = max(1, self.size.height - (self.header_height if self.show_header else 0))
+        return range(top, top + height + 1)
+
+    def _repaint_rows(self, indices: Iterable[int]) -> None:
+        """Repaint these rows if they are on screen."""
+        visible = self._visible_rows()
+        header = self.header_height if self.show_header else 0
+        width = max(
+            self.size.width,
+            sum(column.get_render_width(self) for column in self.columns.values())
+            + self._row_label_column_width,
+        )
+        for index in indices:
+            if index in visible:
+                self._refresh_region(Region(0, header + index, width, 1))
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Text,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """``DataTable.update_cell`` that repaints only this row (and only if on screen)."""
+        if update_width:
+            super().update_cell(row_key, column_key, value, update_width=True)
+            return
+        row = RowKey(row_key) if isinstance(row_key, str) else row_key
+        column = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        index = self._row_locations.get(row)
+        if index is None or column not in self._column_locations:
+            super().update_cell(row, column, value)  # raises CellDoesNotExist
+            return
+        self._data[row][column] = value
+        self._update_count += 1  # every cached line is stale; only dirty lines re-render
+        self._repaint_rows((index,))
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # A new row changes the virtual size only (the scrollbar); the widget's own
+        # size and column widths changing still repaint everything.
+        widths = [column.get_render_width(self) for column in self.ordered_columns]
+        with self._quiet_repaint():
+            super()._update_dimensions(new_rows)
+        if widths != [column.get_render_width(self) for column in self.ordered_columns]:
+            self.refresh()
+
+    def reorder(self, keys: Sequence[str]) -> bool:
+        """Put the rows in this order (exactly the keys shown); repaint the moved ones.
+
+        Returns False when the order was already this one."""
+        old = self._row_locations
+        new = TwoWayDict({RowKey(key): index for index, key in enumerate(keys)})
+        moved = [
+            index
+            for index, key in enumerate(keys)
+            if (current := old.get_key(index)) is None or current.value != key
+        ]
+        if not moved:
+            return False
+        self._row_locations = new
+        self._update_count += 1
+        self._repaint_rows(moved)
+        return True
 
     def on_mount(self) -> None:
         for column in self.COLUMNS:
@@ -175,6 +280,7 @@ class LiveTable(DataTable[Text]):
             self.add_row(*cells, key=key)
             self._shown[key] = cells
             self.rows_added += 1
+            self._repaint_rows((self.row_count - 1,))
             if self._measure(cells):
                 self.fit_columns()
             return True
@@ -192,7 +298,11 @@ class LiveTable(DataTable[Text]):
 
     def drop(self, key: str) -> None:
         if self._shown.pop(key, None) is not None:
-            self.remove_row(key)
+            index = self._row_locations.get(RowKey(key))
+            with self._quiet_repaint():
+                self.remove_row(key)
+            if index is not None:  # the rows below moved up a line
+                self._repaint_rows(range(index, self.row_count + 1))
 
     def keys(self) -> list[str]:
         return list(self._shown)
@@ -351,10 +461,11 @@ class ConversationTable(LiveTable):
     def apply(self, dashboard: Dashboard, dirty: Iterable[str], now: datetime) -> int:
         """Bring the dirty rows up to date; re-sort once if the order may have changed.
 
-        Returns the number of rows touched.
+        Only a row that is new, or whose sort key no longer sits between its
+        neighbours', triggers a re-sort.  Returns the number of rows touched.
         """
         p = self.palette
-        reorder = False
+        moved: list[str] = []
         touched = 0
         was_empty = not self._shown
         for cid in sorted(dirty):
@@ -366,15 +477,34 @@ class ConversationTable(LiveTable):
                 continue
             cells = self.row_cells(row, p)
             old = self._shown.get(cid)
-            if self.upsert(cid, cells):
-                reorder = True
-            elif old is not None and not same_cells(old, cells):
-                # A change of any column can move the row in one of the orders.
-                reorder = True
+            if self.upsert(cid, cells) or (old is not None and not same_cells(old, cells)):
+                moved.append(cid)
             touched += 1
-        if reorder:
+        if moved and not self.in_order(dashboard, now, moved):
             self.resort(dashboard, now, keep_cursor=not was_empty)
         return touched
+
+    def in_order(self, dashboard: Dashboard, now: datetime, keys: Iterable[str]) -> bool:
+        """Each of ``keys`` sorts between its neighbours (so the table needs no re-sort).
+
+        The other rows did not change, so their order among themselves still holds."""
+        key = dashboard.sort_key(self.order, now)
+        locations = self._row_locations
+        last = self.row_count - 1
+        for cid in keys:
+            index = locations.get(RowKey(cid))
+            if index is None:
+                continue
+            mine = key(cid)
+            if index > 0:
+                before = locations.get_key(index - 1)
+                if before is not None and before.value is not None and key(before.value) > mine:
+                    return False
+            if index < last:
+                after = locations.get_key(index + 1)
+                if after is not None and after.value is not None and mine > key(after.value):
+                    return False
+        return True
 
     def refresh_waits(self, dashboard: Dashboard, now: datetime) -> None:
         """Once a second: update the wait column of the rows on screen only."""
@@ -399,17 +529,14 @@ class ConversationTable(LiveTable):
         keep = self.highlighted_key() if keep_cursor else None
         wanted = dashboard.sorted_ids(self.order, now, self._shown)
         # Already in order: a sort would only invalidate the render caches.
-        if wanted != self.visible_order():
-            rank = {cid: i for i, cid in enumerate(wanted)}
-            self.sort(
-                "customer",
-                key=lambda value: rank.get(getattr(value, "row_id", ""), len(rank)),
-            )
+        if self.reorder(wanted):
             self.sorts += 1
         elif keep_cursor:
             return
         if keep is not None and keep in self._shown:
-            self.move_cursor(row=self.get_row_index(keep), scroll=False)
+            index = self.get_row_index(keep)
+            if index != self.cursor_row:  # moving it onto itself repaints its cell
+                self.move_cursor(row=index, scroll=False)
         elif self.row_count:
             self.move_cursor(row=0, scroll=False)
 
