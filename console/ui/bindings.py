@@ -365,6 +365,7 @@ SPECS: tuple[BindingSpec, ...] = (
         "alt+s",
         "search_transcripts",
         "Search",
+        show=False,  # help (F1) and the palette list it; the footer keeps the everyday keys
         priority=True,  # alt+s carries the character "s": the composer would type it
         help="Search every transcript on the server (full text, en/ko/ja); Enter opens "
         "the conversation at the hit (read-only if it is not yours).",
@@ -374,6 +375,7 @@ SPECS: tuple[BindingSpec, ...] = (
         "alt+a",
         "save_attachment",
         "Files",
+        show=False,  # help (F1) and the palette list it; the footer keeps the everyday keys
         priority=True,
         help="List the focused chat's files; Enter saves the chosen one to your downloads "
         "folder under a safe name (never run, never overwriting).",
@@ -383,6 +385,7 @@ SPECS: tuple[BindingSpec, ...] = (
         "alt+u",
         "send_file",
         "Send file",
+        show=False,  # help (F1) and the palette list it; the footer keeps the everyday keys
         priority=True,
         help="Send a file to the customer of the focused chat: type its path (Tab completes).",
     ),
