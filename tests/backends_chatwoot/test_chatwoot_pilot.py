@@ -133,11 +133,15 @@ def rows(dialog: Any) -> list[tuple[str, str]]:
     ]
 
 
-async def pick(pilot: Any, dialog: Any, target: str) -> None:
-    """Highlight ``target`` in the transfer dialog with the arrow keys, then Enter."""
+async def pick(pilot: Any, dialog: Any, target: str, note: str = "") -> None:
+    """Highlight ``target`` in the transfer dialog with the arrow keys, then Enter (in the
+    note field after typing ``note``, if given)."""
     ids = [ident for ident, _ in rows(dialog)]
     for _ in range(ids.index(target)):
         await pilot.press("down")
+    if note:
+        await pilot.press("tab", *note)
+        assert dialog.query_one("#transfer-note").value == note
     await pilot.press("enter")
 
 
@@ -251,15 +255,17 @@ async def test_agent_console_main_paths_on_chatwoot(fake: FakeChatwoot) -> None:
             await wait_for(pilot, lambda: pane_of(app, "106") is None, what="106 transferred")
             assert fake.conversations[106]["assignee"] == 3
 
-            # Transfer to a team: one {team_id}; Chatwoot auto-assigns Cy (online, in Tech).
+            # Transfer to a team with a note: one {team_id}; Chatwoot auto-assigns Cy.
             await focus_pane(pilot, app, "102")
             fake.log.clear()
             await pilot.press("ctrl+t")
             await wait_for(pilot, lambda: app.screen.id == "transfer-dialog", what="transfer")
-            await pick(pilot, app.screen, "d:2")
+            await pick(pilot, app.screen, "d:2", note="App crash, over to Tech")
             await wait_for(pilot, lambda: pane_of(app, "102") is None, what="102 to Tech")
             assert (fake.conversations[102]["team"], fake.conversations[102]["assignee"]) == (2, 3)
             assert [b for p, b in sends(fake) if p == "assignments"] == [{"team_id": 2}]
+            # The transfer note went first, as a private note.
+            assert ("App crash, over to Tech", True, 1) in stored(fake, 102)
 
             # Reconnect: the cable goes away; what happens meanwhile is not lost.
             await cable.down()
@@ -292,7 +298,11 @@ async def test_agent_console_main_paths_on_chatwoot(fake: FakeChatwoot) -> None:
             await wait_for(pilot, lambda: pane_of(app, "101") is None, what="101 resolved")
             assert fake.conversations[101]["status"] == "resolved"
             assert (farewell, False, 1) in stored(fake, 101)
-            assert [p for p, _ in sends(fake)] == ["messages", "transcript", "toggle_status"]
+            assert [p for p, _ in sends(fake) if p != "update_last_seen"] == [
+                "messages",
+                "transcript",
+                "toggle_status",
+            ]
             assert fake.transcripts == [(101, "carla@example.com")]
             assert app.is_running and not app.errors
 
