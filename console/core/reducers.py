@@ -22,7 +22,12 @@ from typing import Any, Final, TypeVar
 
 import msgspec
 
-from console.core.sanitize import sanitize_inbound_text, sanitize_single_line
+from console.core.sanitize import (
+    is_clean_line,
+    is_clean_text,
+    sanitize_inbound_text,
+    sanitize_single_line,
+)
 from console.core.triggers import NO_TRIGGERS, TriggerResult, detect
 from console.protocol import models as m
 
@@ -273,13 +278,39 @@ def sanitize_model(obj: S) -> S:
     Fields named in :data:`MULTILINE_FIELDS` keep their newlines; all other
     strings (names, titles, emails, dict keys) become single lines.
     """
-    changes: dict[str, Any] = {}
-    for name in obj.__struct_fields__:
+    changes: dict[str, Any] | None = None
+    for name, multiline in _fields_of(type(obj)):
         value = getattr(obj, name)
-        cleaned = _clean(value, name in MULTILINE_FIELDS)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            # Fast path: one precompiled search says the string is already clean.
+            if is_clean_text(value) if multiline else is_clean_line(value):
+                continue
+        elif not isinstance(value, (msgspec.Struct, list, dict)) or not _nonempty(value):
+            continue  # numbers, dates, enums, empty containers: nothing to clean
+        cleaned = _clean(value, multiline)
         if cleaned != value:
+            if changes is None:
+                changes = {}
             changes[name] = cleaned
     return msgspec.structs.replace(obj, **changes) if changes else obj
+
+
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _fields_of(kind: type[msgspec.Struct]) -> tuple[tuple[str, bool], ...]:
+    """(field name, keeps newlines) for a struct type, computed once per type."""
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = tuple((name, name in MULTILINE_FIELDS) for name in kind.__struct_fields__)
+        _FIELDS[kind] = fields
+    return fields
+
+
+def _nonempty(value: msgspec.Struct | list[Any] | dict[Any, Any]) -> bool:
+    return isinstance(value, msgspec.Struct) or bool(value)
 
 
 # --------------------------------------------------------------------------- reducers

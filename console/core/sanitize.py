@@ -47,6 +47,8 @@ __all__ = [
     "FAST_SAFE_RANGES",
     "MAX_COMBINING_MARKS",
     "TAB_SIZE",
+    "is_clean_line",
+    "is_clean_text",
     "is_extended_pictographic",
     "placeholder_for",
     "sanitize_inbound_text",
@@ -159,6 +161,20 @@ FAST_SAFE_RANGES: Final[tuple[tuple[int, int], ...]] = (
 _NEEDS_WORK: Final = re.compile(
     "[^\n" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in FAST_SAFE_RANGES) + "]"
 )
+_LINE_NEEDS_WORK: Final = re.compile(
+    "[^" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in FAST_SAFE_RANGES) + "]"
+)
+
+
+def is_clean_text(s: str) -> bool:
+    """``sanitize_inbound_text(s) == s`` without calling it (one precompiled search)."""
+    return _NEEDS_WORK.search(s) is None
+
+
+def is_clean_line(s: str) -> bool:
+    """``sanitize_single_line(s) == s``: fast-path characters only, no newline, nothing
+    to strip at either end."""
+    return _LINE_NEEDS_WORK.search(s) is None and len(s.strip()) == len(s)
 
 
 def placeholder_for(ch: str) -> str:

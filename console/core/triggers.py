@@ -127,6 +127,10 @@ class Lexicon:
     rules: tuple[Rule, ...]
     # Optional pre-check: skip the lexicon when the text has no character of its script.
     script: re.Pattern[str] | None = None
+    # Optional pre-check: every rule in one pattern (lowered text / any text, IGNORECASE).
+    # No match anywhere means no rule matches: one search instead of one per rule.
+    any_folded: re.Pattern[str] | None = None
+    any_rule: re.Pattern[str] | None = None
 
 
 class LexiconError(ValueError):
@@ -228,7 +232,21 @@ def parse_lexicon(lang: str, text: str) -> Lexicon:
         script = re.compile(str(script_raw)) if script_raw else None
     except re.error as exc:
         raise LexiconError(f"triggers/{lang}.toml: bad script pattern: {exc}.") from exc
-    return Lexicon(lang=lang, rules=rules, script=script)
+    return Lexicon(lang=lang, rules=rules, script=script, **_prefilters(rules))
+
+
+def _prefilters(rules: tuple[Rule, ...]) -> dict[str, re.Pattern[str] | None]:
+    if not rules:
+        return {}
+    folded = [rule.folded for rule in rules]
+    return {
+        "any_folded": re.compile("|".join(f"(?:{p.pattern})" for p in folded if p is not None))
+        if all(p is not None for p in folded)
+        else None,
+        "any_rule": re.compile(
+            "|".join(f"(?:{rule.regex.pattern})" for rule in rules), re.IGNORECASE
+        ),
+    }
 
 
 @lru_cache(maxsize=1)
@@ -247,15 +265,24 @@ _CAPS_WORD = r"[A-Z][A-Z']*[A-Z]"
 _SHOUTING = re.compile(rf"\b{_CAPS_WORD}(?:[\s,.!?;:-]+{_CAPS_WORD}){{2,}}\b")
 
 
+# Necessary conditions, each a cheap scan (a leading character class): most text has
+# neither two punctuation marks in a row nor two capitals in a row.
+_PUNCTUATION_PAIR = re.compile(r"[?!？！]{2}")
+_CAPS_PAIR = re.compile(_CAPS_WORD)
+
+
 def _signals(text: str) -> list[TriggerSpan]:
-    spans = [
-        TriggerSpan(m.start(), m.end(), Category.PUNCTUATION, Severity.MILD)
-        for m in _PUNCTUATION.finditer(text)
-    ]
-    spans.extend(
-        TriggerSpan(m.start(), m.end(), Category.SHOUTING, Severity.HIGH)
-        for m in _SHOUTING.finditer(text)
-    )
+    spans: list[TriggerSpan] = []
+    if _PUNCTUATION_PAIR.search(text) is not None:
+        spans.extend(
+            TriggerSpan(m.start(), m.end(), Category.PUNCTUATION, Severity.MILD)
+            for m in _PUNCTUATION.finditer(text)
+        )
+    if _CAPS_PAIR.search(text) is not None:
+        spans.extend(
+            TriggerSpan(m.start(), m.end(), Category.SHOUTING, Severity.HIGH)
+            for m in _SHOUTING.finditer(text)
+        )
     return spans
 
 
@@ -279,6 +306,11 @@ def detect(text: str, lexicons: tuple[Lexicon, ...] | None = None) -> TriggerRes
         lowered = None  # e.g. "İ" lowers to two characters: spans would shift
     for lexicon in lexicons if lexicons is not None else load_lexicons():
         if lexicon.script is not None and lexicon.script.search(text) is None:
+            continue
+        if lowered is not None and lexicon.any_folded is not None:
+            if lexicon.any_folded.search(lowered) is None:
+                continue
+        elif lexicon.any_rule is not None and lexicon.any_rule.search(text) is None:
             continue
         for rule in lexicon.rules:
             if lowered is not None and rule.folded is not None:
