@@ -41,7 +41,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -50,7 +50,12 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 
 from console.backends import _chatwoot_models as cw
-from console.backends._streaming import StreamingBackend
+from console.backends._streaming import (
+    RateLimitedError,
+    StreamAuthFailed,
+    StreamingBackend,
+    parse_retry_after,
+)
 from console.backends.base import (
     AuthError,
     BackendError,
@@ -97,18 +102,6 @@ _CONVERSATION_EVENTS = frozenset(
         "team.changed",
     }
 )
-
-
-class RateLimitedError(BackendError):
-    """429 from Chatwoot (Rack::Attack); ``retry_after`` seconds when it said."""
-
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message, code="rate_limited", status=429)
-        self.retry_after = retry_after
-
-
-class _StreamAuthFailed(Exception):
-    """The profile check before or after a cable connection answered 401."""
 
 
 class _SubscriptionFailed(Exception):
@@ -657,14 +650,6 @@ class ChatwootBackend(StreamingBackend):
     def last_seq(self) -> int:
         return self._seq
 
-    def _fatal_auth(self, detail: str) -> None:
-        self._auth_failed = True
-        self._set_state(ConnectionPhase.AUTH_FAILED, detail=detail)
-        if self._outbox is not None:
-            self._outbox.pause(detail)
-        if self._stop is not None:
-            self._stop.set()
-
     # ================================================================ HTTP
 
     def _http(self) -> httpx.AsyncClient:
@@ -772,8 +757,6 @@ class ChatwootBackend(StreamingBackend):
             )
             return AuthError(message, code="forbidden", status=401)
         if status == 429:
-            from console.backends.native import parse_retry_after
-
             retry_after = parse_retry_after(response.headers.get("Retry-After"), default=5.0)
             return RateLimitedError(
                 f"Chatwoot is rate limiting this console; try again in "
@@ -1163,8 +1146,8 @@ class ChatwootBackend(StreamingBackend):
         return None
 
     def _classify_send_error(self, exc: BaseException) -> Verdict:
-        if isinstance(exc, RateLimitedError):
-            return Retry(after=exc.retry_after, reason=str(exc))
+        if (verdict := self._rate_limit_verdict(exc)) is not None:
+            return verdict
         if isinstance(exc, AuthError) and exc.code != "forbidden":
             return Pause(str(exc))
         if isinstance(exc, BackendError) and exc.status is not None and 400 <= exc.status < 500:
@@ -1405,15 +1388,14 @@ class ChatwootBackend(StreamingBackend):
 
     # ================================================================ events (ActionCable)
 
-    def events(self) -> AsyncIterator[m.Event]:
-        if self._events is None:
-            self._events = asyncio.Queue()
-            self._stop = asyncio.Event()
-            if self._auth_failed or self._closed:
-                self._events.put_nowait(None)
-            else:
-                self._stream_task = asyncio.create_task(self._run_stream(), name="chatwoot-cable")
-        return self._drain_events(self._events)
+    stream_name = "chatwoot-cable"
+    closed_detail = "Chatwoot closed the event connection."
+
+    def _auth_error_is_fatal(self, exc: AuthError) -> bool:
+        return False  # the profile check calls _fatal_auth itself on a 401
+
+    def _describe_disconnect(self, exc: Exception) -> str:
+        return _describe(exc)
 
     def _emit(self, kind: str, data: dict[str, Any], at: datetime | None = None) -> None:
         assert self._events is not None
@@ -1421,49 +1403,6 @@ class ChatwootBackend(StreamingBackend):
         self._events.put_nowait(
             m.Event(seq=self._seq, type=kind, at=at or datetime.now(UTC), data=data)
         )
-
-    async def _run_stream(self) -> None:
-        assert self._stop is not None
-        backoff = Backoff(self._backoff_base, self._backoff_cap)
-        first = True
-        try:
-            while not self._stop.is_set():
-                if first:
-                    self._set_state(ConnectionPhase.CONNECTING)
-                connected_at: float | None = None
-                try:
-                    connected_at = await self._one_connection()
-                    detail = "Chatwoot closed the event connection."
-                except _StreamAuthFailed as exc:
-                    self._fatal_auth(str(exc))
-                    return
-                except AuthError as exc:
-                    if self._auth_failed:
-                        return
-                    detail = str(exc)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    connected_at = getattr(exc, "connected_at", None)
-                    detail = _describe(exc)
-                    log.info("chatwoot cable disconnected: %s", detail)
-                if self._stop.is_set() or self._auth_failed:
-                    return
-                first = False
-                if (
-                    connected_at is not None
-                    and time.monotonic() - connected_at >= self._stable_after
-                ):
-                    backoff.reset()
-                delay = backoff.next_delay()
-                self._set_state(
-                    ConnectionPhase.RECONNECTING, retry_at=time.monotonic() + delay, detail=detail
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
-        finally:
-            if self._events is not None and (self._closed or self._auth_failed):
-                self._events.put_nowait(None)
 
     def _identifier(self, profile: cw.CwProfile) -> str:
         # Chatwoot keys subscriptions by this exact string: build it once per connection.
@@ -1486,7 +1425,7 @@ class ChatwootBackend(StreamingBackend):
             await self.me()  # also learns pubsub_token and account; 401 here is fatal
         except AuthError as exc:
             if self._auth_failed:
-                raise _StreamAuthFailed(str(exc)) from exc
+                raise StreamAuthFailed(str(exc)) from exc
             raise
         profile = self._profile
         assert profile is not None
@@ -1594,7 +1533,7 @@ class ChatwootBackend(StreamingBackend):
                     continue
                 if kind == "disconnect":
                     if frame.get("reason") == "unauthorized" and frame.get("reconnect") is False:
-                        raise _StreamAuthFailed(
+                        raise StreamAuthFailed(
                             "Chatwoot ended the event connection (unauthorized)."
                         )
                     raise ConnectionError(

@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -41,7 +40,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
-from console.backends._streaming import StreamingBackend
+from console.backends._streaming import (
+    RateLimitedError,
+    ReconnectAfter,
+    StreamAuthFailed,
+    StreamingBackend,
+    parse_retry_after,
+)
 from console.backends.base import (
     AuthError,
     BackendError,
@@ -65,45 +70,6 @@ RESYNC_EVENT = m.RESYNC_EVENT_TYPE
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _MAX_RETRY_AFTER = 30.0  # longer server waits are reported instead of slept through
 _SEEN_MESSAGE_IDS = 20_000
-
-
-class RateLimitedError(BackendError):
-    """429 for a call we do not retry (or whose wait is too long); says when to try again."""
-
-    def __init__(self, message: str, *, retry_after: float, code: str = "rate_limited") -> None:
-        super().__init__(message, code=code, status=429)
-        self.retry_after = retry_after
-
-
-class _StreamAuthFailed(Exception):
-    """Handshake refused with 401/403: stop the reconnect loop."""
-
-
-class _ReconnectAfter(Exception):
-    """The server asked us to wait (429 on the handshake) or to come back (close 1013)."""
-
-    def __init__(self, delay: float, detail: str = "The server is busy (rate limited).") -> None:
-        super().__init__(f"retry after {delay:.1f} s")
-        self.delay = delay
-        self.detail = detail
-
-
-def parse_retry_after(value: str | None, *, default: float = 1.0) -> float:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return default
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _split_base_url(base_url: str) -> tuple[str, str]:
@@ -222,13 +188,7 @@ class NativeBackend(StreamingBackend):
         """Highest stream ``seq`` handed to the consumer (resume point)."""
         return self._last_seq
 
-    def _fatal_auth(self, detail: str) -> None:
-        self._auth_failed = True
-        self._set_state(ConnectionPhase.AUTH_FAILED, detail=detail)
-        if self._outbox is not None:
-            self._outbox.pause(detail)
-        if self._stop is not None:
-            self._stop.set()
+    def _on_fatal_auth(self) -> None:
         if self._ws is not None:
             # A live stream would keep going with a revoked token: end it now.
             self._bg_close = asyncio.ensure_future(self._ws.close(code=1000, reason="auth failed"))
@@ -459,6 +419,9 @@ class NativeBackend(StreamingBackend):
     async def queues(self) -> m.QueuesView:
         return await self._get("/queues", m.QueuesView)
 
+    async def history(self) -> m.HistoryView | None:
+        return await self._get("/history", m.HistoryView)
+
     async def agents(self) -> m.AgentsView:
         return await self._get("/agents", m.AgentsView)
 
@@ -512,8 +475,8 @@ class NativeBackend(StreamingBackend):
         return self._decode(response, m.Message)
 
     def _classify_send_error(self, exc: BaseException) -> Verdict:
-        if isinstance(exc, RateLimitedError):
-            return Retry(after=exc.retry_after, reason=str(exc))
+        if (verdict := self._rate_limit_verdict(exc)) is not None:
+            return verdict
         if isinstance(exc, AuthError) and exc.status == 401:
             return Pause(str(exc))
         if isinstance(exc, BackendError) and exc.code == "read_only":
@@ -607,70 +570,14 @@ class NativeBackend(StreamingBackend):
 
     # ================================================================ event stream
 
-    def events(self) -> AsyncIterator[m.Event]:
-        """The event stream (single consumer). Starts the connection loop on first call."""
-        if self._events is None:
-            self._events = asyncio.Queue()
-            self._stop = asyncio.Event()
-            if self._auth_failed or self._closed:
-                self._events.put_nowait(None)
-            else:
-                self._stream_task = asyncio.create_task(self._run_stream(), name="native-stream")
-        return self._drain_events(self._events)
-
     def _emit_event(self, event: m.Event) -> None:
         assert self._events is not None
         self._events.put_nowait(event)
 
-    async def _run_stream(self) -> None:
-        assert self._stop is not None
-        backoff = Backoff(self._backoff_base, self._backoff_cap)
-        first = True
-        try:
-            while not self._stop.is_set():
-                if first:
-                    self._set_state(ConnectionPhase.CONNECTING)
-                connected_at: float | None = None
-                delay: float | None = None
-                detail = ""
-                try:
-                    connected_at = await self._one_connection()
-                    detail = "The server closed the connection."
-                except _StreamAuthFailed as exc:
-                    self._fatal_auth(str(exc))
-                    return
-                except _ReconnectAfter as exc:
-                    delay = exc.delay
-                    detail = exc.detail
-                except AuthError as exc:
-                    self._fatal_auth(str(exc))  # from the REST re-sync
-                    return
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    connected_at = getattr(exc, "connected_at", None)
-                    detail = _describe_stream_error(exc)
-                    log.info("stream disconnected: %s", detail)
-                if self._stop.is_set():
-                    return
-                first = False
-                if (
-                    connected_at is not None
-                    and time.monotonic() - connected_at >= self._stable_after
-                ):
-                    backoff.reset()
-                if delay is None:
-                    delay = backoff.next_delay()
-                self._set_state(
-                    ConnectionPhase.RECONNECTING,
-                    retry_at=time.monotonic() + delay,
-                    detail=detail,
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
-        finally:
-            if self._events is not None and (self._closed or self._auth_failed):
-                self._events.put_nowait(None)
+    stream_name = "native-stream"
+
+    def _describe_disconnect(self, exc: Exception) -> str:
+        return _describe_stream_error(exc)
 
     async def _one_connection(self) -> float | None:
         """Connect, say hello, pump frames until the link ends. Returns when it connected."""
@@ -697,11 +604,11 @@ class NativeBackend(StreamingBackend):
                 message = ""
                 with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
                     message = _clean(msgspec.json.decode(body, type=m.ErrorBody).error.message)
-                raise _StreamAuthFailed(
+                raise StreamAuthFailed(
                     message or _DEFAULT_SENTENCES[401 if status == 401 else 403]
                 ) from exc
             if status == 429:
-                raise _ReconnectAfter(
+                raise ReconnectAfter(
                     parse_retry_after(exc.response.headers.get("Retry-After"))
                 ) from exc
             raise
@@ -818,7 +725,7 @@ class NativeBackend(StreamingBackend):
                 status = (await self._http().get("/me")).status_code
             if status == 401:
                 why = f" ({reason})" if reason else ""
-                raise _StreamAuthFailed(
+                raise StreamAuthFailed(
                     f"The server ended the session{why}: the token was revoked or has "
                     "expired. Ask for a new token."
                 )
@@ -827,7 +734,7 @@ class NativeBackend(StreamingBackend):
             # The server dropped a reader that fell behind or stalled: come back soon and
             # resume after the last seq we handed out (the server replays the rest).
             log.info("stream: the server asked us to reconnect (1013 %s)", reason)
-            raise _ReconnectAfter(
+            raise ReconnectAfter(
                 self._backoff_base,
                 "The server asked the console to reconnect; resuming where it left off.",
             )

@@ -46,6 +46,8 @@ async def test_agent_console_queue_accept_reply_typing_note_tag_transfer_close(
         await wait_for(
             pilot, lambda: app.controller.pane_order == [cid(room)], what="accepted pane"
         )
+        # The grid lists a pane once it is mounted (header, transcript and composer).
+        await wait_for(pilot, lambda: screen.grid.pane_for(cid(room)), what="its pane")
         pane = screen.grid.panes[0]
         assert "Mina Park" in pane.header().plain
         await wait_for(

@@ -17,9 +17,9 @@ import pytest
 from textual.pilot import Pilot
 
 from console.core.dashboard import AlertKind, Thresholds
+from console.core.duration import format_duration
 from console.core.i18n import t
 from console.ui.screens.supervisor import SupervisorScreen
-from console.core.duration import format_duration
 from console.ui.widgets.supervisor.panels import AlertsPanel
 from tests.core.safety import BIDI, ZERO_WIDTH, assert_terminal_safe
 from tests.fixtures.reference_server import RefServer

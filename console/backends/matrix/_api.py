@@ -11,7 +11,11 @@ from urllib.parse import quote
 
 import msgspec
 
+from console.backends._streaming import RateLimitedError
 from console.backends.base import AuthError, BackendError
+
+LIMIT = "M_LIMIT_EXCEEDED"
+"""Error code of a Matrix 429 (kept as the ``RateLimitedError`` code)."""
 
 if TYPE_CHECKING:
     import httpx
@@ -44,12 +48,6 @@ _SENTENCES: dict[int, str] = {
     413: "That is too large for the homeserver.",
     429: "The homeserver is rate limiting this console; wait a moment and try again.",
 }
-
-
-class RateLimitedError(BackendError):
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message, code="M_LIMIT_EXCEEDED", status=429)
-        self.retry_after = retry_after
 
 
 class Api:
@@ -171,9 +169,11 @@ class Api:
                 retry_ms = data.get("retry_after_ms")
                 if status == 429:
                     wait = float(retry_ms) / 1000 if isinstance(retry_ms, int | float) else 1.0
-                    return RateLimitedError(message or _SENTENCES[429], retry_after=max(0.0, wait))
+                    return RateLimitedError(
+                        message or _SENTENCES[429], retry_after=max(0.0, wait), code=LIMIT
+                    )
         if status == 429:
-            return RateLimitedError(_SENTENCES[429], retry_after=1.0)
+            return RateLimitedError(_SENTENCES[429], retry_after=1.0, code=LIMIT)
         if not message:
             message = (
                 _SENTENCES.get(status, f"The homeserver refused the request ({status}).")

@@ -20,7 +20,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,6 @@ from console.backends.matrix._api import (
     MEDIA_DOWNLOAD,
     MEDIA_UPLOAD,
     Api,
-    RateLimitedError,
     seg,
 )
 from console.core.backoff import Backoff
@@ -292,14 +291,6 @@ class MatrixBackend(StreamingBackend):
             os.replace(tmp, self._state_path)
         except OSError as exc:
             log.warning("cannot keep the sync position in %s: %s", self._state_path, exc)
-
-    def _fatal_auth(self, detail: str) -> None:
-        self._auth_failed = True
-        self._set_state(ConnectionPhase.AUTH_FAILED, detail=detail)
-        if self._outbox is not None:
-            self._outbox.pause(detail)
-        if self._stop is not None:
-            self._stop.set()
 
     async def aclose(self) -> None:
         if self._closed:
@@ -627,58 +618,34 @@ class MatrixBackend(StreamingBackend):
 
     # ================================================================ event stream
 
-    def events(self) -> AsyncIterator[m.Event]:
-        if self._events is None:
-            self._events = asyncio.Queue()
-            self._stop = asyncio.Event()
-            if self._auth_failed or self._closed:
-                self._events.put_nowait(None)
-            else:
-                self._stream_task = asyncio.create_task(self._run_sync(), name="matrix-sync")
-        return self._drain_events(self._events)
+    stream_name = "matrix-sync"
+    closed_detail = "The homeserver ended the sync."
 
-    async def _run_sync(self) -> None:
+    def _auth_error_is_fatal(self, exc: AuthError) -> bool:
+        return exc.status == 401  # a 403 on sync is worth another try
+
+    def _describe_disconnect(self, exc: Exception) -> str:
+        if isinstance(exc, BackendError):
+            return str(exc)
+        log.exception("matrix sync failed")  # a bad answer must not end the stream
+        return f"Connection lost: {exc or type(exc).__name__}"
+
+    async def _one_connection(self) -> float | None:
+        """Long-poll ``/sync`` until it fails; the first (immediate) sync marks the link up."""
         assert self._stop is not None
-        backoff = Backoff(self._backoff_base, self._backoff_cap)
-        self._set_state(ConnectionPhase.CONNECTING)
+        connected_at: float | None = None
         try:
             while not self._stop.is_set():
-                connected_at: float | None = None
-                try:
-                    first = True
-                    while not self._stop.is_set():
-                        await self._sync_once(0 if first else self._sync_timeout)
-                        if first:
-                            first = False
-                            connected_at = time.monotonic()
-                            self._set_state(ConnectionPhase.CONNECTED)
-                            if self._outbox is not None:
-                                self._outbox.wake()
-                        if time.monotonic() - connected_at >= self._stable_after:  # type: ignore[operator]
-                            backoff.reset()
-                except AuthError as exc:
-                    if exc.status == 401 or self._auth_failed:
-                        self._fatal_auth(str(exc))
-                        return
-                    detail = str(exc)
-                except asyncio.CancelledError:
-                    raise
-                except BackendError as exc:
-                    detail = str(exc)
-                except Exception as exc:  # a bad answer must not end the stream
-                    log.exception("matrix sync failed")
-                    detail = f"Connection lost: {exc or type(exc).__name__}"
-                if self._stop.is_set():
-                    return
-                delay = backoff.next_delay()
-                self._set_state(
-                    ConnectionPhase.RECONNECTING, retry_at=time.monotonic() + delay, detail=detail
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
-        finally:
-            if self._events is not None and (self._closed or self._auth_failed):
-                self._events.put_nowait(None)
+                await self._sync_once(0 if connected_at is None else self._sync_timeout)
+                if connected_at is None:
+                    connected_at = time.monotonic()
+                    self._set_state(ConnectionPhase.CONNECTED)
+                    if self._outbox is not None:
+                        self._outbox.wake()
+        except Exception as exc:
+            exc.connected_at = connected_at  # type: ignore[attr-defined]
+            raise
+        return connected_at
 
     async def _sync_once(self, timeout: float) -> None:
         params: dict[str, Any] = {"filter": json.dumps(SYNC_FILTER), "timeout": int(timeout * 1000)}
@@ -1108,8 +1075,8 @@ class MatrixBackend(StreamingBackend):
         )
 
     def _classify_send_error(self, exc: BaseException) -> Verdict:
-        if isinstance(exc, RateLimitedError):
-            return Retry(after=exc.retry_after, reason=str(exc))
+        if (verdict := self._rate_limit_verdict(exc)) is not None:
+            return verdict
         if isinstance(exc, AuthError) and exc.status == 401:
             return Pause(str(exc))
         if isinstance(exc, BackendError) and exc.status is not None:
