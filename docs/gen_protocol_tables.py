@@ -61,7 +61,19 @@ MODEL_GROUPS: list[tuple[str, list[str]]] = [
         "Canned replies and search",
         ["CannedReply", "CannedReplyCreate", "SearchResults", "SearchHit"],
     ),
-    ("Supervisor views", ["QueuesView", "QueueStats", "AgentsView", "AgentStats"]),
+    (
+        "Supervisor views",
+        [
+            "QueuesView",
+            "QueueStats",
+            "AgentsView",
+            "AgentStats",
+            "HistoryView",
+            "DepartmentHistory",
+            "AgentHistory",
+            "HistoryFigures",
+        ],
+    ),
     (
         "Customer API",
         ["CustomerSession", "StartConversation", "RateRequest", "TranscriptRequest"],
@@ -135,7 +147,10 @@ NOTES: dict[tuple[str, str], str] = {
     ("QueueStats", "created_today"): "conversations created today (UTC)",
     ("AgentStats", "load"): "active chats",
     ("AgentStats", "chats_today"): "conversations assigned today (UTC)",
-    ("AgentStats", "department_ids"): "departments the agent serves (empty: the backend does not say)",
+    (
+        "AgentStats",
+        "department_ids",
+    ): "departments the agent serves (empty: the backend does not say)",
     ("StartConversation", "email"): "updates the customer's email when given",
     ("StartConversation", "department"): "id or name; empty = the first department",
     ("StartConversation", "prechat"): "pre-chat form answers",

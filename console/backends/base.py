@@ -39,6 +39,7 @@ class Capability(enum.StrEnum):
     CSAT = "csat"
     FOLLOW_UPS = "follow_ups"  # stored follow-ups (create, list, done)
     ESCALATION = "escalation"  # escalate a chat with a reason
+    HISTORY = "history"  # stored per-department/agent figures: today vs the last 7 days
 
 
 class ConnectionPhase(enum.StrEnum):
@@ -199,6 +200,11 @@ class Backend(abc.ABC):
 
     async def agents(self) -> m.AgentsView:
         return m.AgentsView(items=[])
+
+    async def history(self) -> m.HistoryView | None:
+        """Today vs the last 7 days per department and agent; None without
+        ``Capability.HISTORY`` (the backend stores no such figures)."""
+        return None
 
     async def transfer_targets(self, conversation_id: str) -> list[m.AgentStats]:
         """Colleagues this chat may be transferred to (default: every agent of ``agents()``)."""
@@ -392,6 +398,9 @@ class ReadOnlyBackend(Backend):
 
     async def agents(self) -> m.AgentsView:
         return await self._inner.agents()
+
+    async def history(self) -> m.HistoryView | None:
+        return await self._inner.history()
 
     async def transfer_targets(self, conversation_id: str) -> list[m.AgentStats]:
         return await self._inner.transfer_targets(conversation_id)

@@ -187,6 +187,10 @@ class SanitizingBackend(Backend):
         result: m.AgentsView = await self._call(self._inner.agents())
         return result
 
+    async def history(self) -> m.HistoryView | None:
+        result: m.HistoryView | None = await self._call(self._inner.history())
+        return result
+
     async def list_departments(self) -> list[m.Department]:
         result: list[m.Department] = await self._call(self._inner.list_departments())
         return result

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from console.backends.base import Backend, ConnectionState, ReadOnlyBackend
+from console.backends.base import Backend, Capability, ConnectionState, ReadOnlyBackend
 from console.core.reducers import sanitize_model
 from console.protocol import models as m
 
@@ -57,6 +57,18 @@ class SupervisorGateway:
 
     async def agents(self) -> m.AgentsView:
         return sanitize_model(await self._backend.agents())
+
+    @property
+    def has_history(self) -> bool:
+        """The backend stores per-department/agent figures (``Capability.HISTORY``)."""
+        return Capability.HISTORY in self._backend.capabilities
+
+    async def history(self) -> m.HistoryView | None:
+        """Today vs the last 7 days (``GET /history``); None when the backend has none."""
+        if not self.has_history:
+            return None
+        view = await self._backend.history()
+        return None if view is None else sanitize_model(view)
 
     async def get_conversation(self, conversation_id: str) -> m.Conversation:
         return sanitize_model(await self._backend.get_conversation(conversation_id))

@@ -355,6 +355,42 @@ class QueuesView(_Model, kw_only=True):
     items: list[QueueStats]
 
 
+class HistoryFigures(_Model, kw_only=True):
+    # Conversations created in the period.
+    chats: int = 0
+    # Average first answer to a waiting customer (seconds), null without data.
+    avg_first_response_seconds: float | None = None
+    # Average of every answer to a waiting customer (seconds), null without data.
+    avg_response_seconds: float | None = None
+    # Chats the customer left before an agent answered (closed in the period).
+    abandoned: int = 0
+    # Average stored rating (1-5) of the chats created in the period; null without ratings.
+    satisfaction: float | None = None
+    ratings: int = 0
+
+
+class DepartmentHistory(_Model, kw_only=True):
+    department_id: str
+    department_name: str
+    today: HistoryFigures
+    last_7_days: HistoryFigures
+
+
+class AgentHistory(_Model, kw_only=True):
+    agent_id: str
+    name: str
+    today: HistoryFigures
+    last_7_days: HistoryFigures
+
+
+class HistoryView(_Model, kw_only=True):
+    # Start of today (UTC) and of the 7-day period (today and the 6 days before).
+    today_since: datetime
+    week_since: datetime
+    departments: list[DepartmentHistory] = []
+    agents: list[AgentHistory] = []
+
+
 class AgentsView(_Model, kw_only=True):
     items: list[AgentStats]
 

@@ -704,6 +704,12 @@ def agents_view(ctx: Ctx) -> m.AgentsView:
     return ctx.svc.agents_view()
 
 
+def history_view(ctx: Ctx) -> m.HistoryView:
+    """Today (UTC) vs the last 7 days, per department and per agent: chats, average first
+    response and response times, abandoned chats, average stored rating."""
+    return ctx.svc.history_view()
+
+
 # --------------------------------------------------------------------------- attachments
 
 SNIFF = (
@@ -1284,6 +1290,14 @@ ROUTES: list[RouteSpec] = [
     ),
     RouteSpec(
         "GET", "/agents", agents_view, "Agent statistics", response=m.AgentsView, tag="supervisor"
+    ),
+    RouteSpec(
+        "GET",
+        "/history",
+        history_view,
+        "Today vs the last 7 days",
+        response=m.HistoryView,
+        tag="supervisor",
     ),
     RouteSpec(
         "POST",

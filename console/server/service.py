@@ -944,6 +944,92 @@ class Service:
         rows = self.db.all("SELECT * FROM departments ORDER BY position, created_at")
         return m.QueuesView(items=[self.queue_stats(r) for r in rows])
 
+    def _history_figures(self, column: str, subject_id: str, since: str) -> m.HistoryFigures:
+        """Figures of one department (``column='department_id'``) or agent
+        (``'agent_id'``; chats = conversations assigned to it) since ``since``."""
+        if column == "department_id":
+            chats = self.db.one(
+                "SELECT COUNT(*) FROM conversations WHERE department_id = ? AND created_at >= ?",
+                (subject_id, since),
+            )
+            rated = self.db.one(
+                "SELECT AVG(csat_score), COUNT(csat_score) FROM conversations "
+                "WHERE department_id = ? AND created_at >= ? AND csat_score IS NOT NULL",
+                (subject_id, since),
+            )
+            abandoned = self.db.one(
+                "SELECT COUNT(*) FROM conversations "
+                "WHERE department_id = ? AND abandoned = 1 AND closed_at >= ?",
+                (subject_id, since),
+            )
+        else:
+            chats = self.db.one(
+                "SELECT COUNT(DISTINCT conversation_id) FROM assignments "
+                "WHERE agent_id = ? AND at >= ?",
+                (subject_id, since),
+            )
+            rated = self.db.one(
+                "SELECT AVG(csat_score), COUNT(csat_score) FROM conversations "
+                "WHERE assignee_id = ? AND created_at >= ? AND csat_score IS NOT NULL",
+                (subject_id, since),
+            )
+            abandoned = self.db.one(
+                "SELECT COUNT(*) FROM conversations "
+                "WHERE assignee_id = ? AND abandoned = 1 AND closed_at >= ?",
+                (subject_id, since),
+            )
+        first = self.db.one(
+            f"SELECT AVG(seconds) FROM responses WHERE {column} = ? AND first = 1 AND at >= ?",
+            (subject_id, since),
+        )
+        avg = self.db.one(
+            f"SELECT AVG(seconds) FROM responses WHERE {column} = ? AND at >= ?",
+            (subject_id, since),
+        )
+
+        def average(row: sqlite3.Row | None, digits: int = 3) -> float | None:
+            return None if row is None or row[0] is None else round(float(row[0]), digits)
+
+        return m.HistoryFigures(
+            chats=int(chats[0]) if chats else 0,
+            avg_first_response_seconds=average(first),
+            avg_response_seconds=average(avg),
+            abandoned=int(abandoned[0]) if abandoned else 0,
+            satisfaction=average(rated, 2),
+            ratings=int(rated[1]) if rated else 0,
+        )
+
+    HISTORY_DAYS = 7
+
+    def history_view(self) -> m.HistoryView:
+        """Today (UTC) vs the last 7 days (today and the 6 days before), per department
+        and per agent."""
+        now = utcnow()
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        week = today - timedelta(days=self.HISTORY_DAYS - 1)
+        since_today, since_week = iso(today), iso(week)
+        departments = [
+            m.DepartmentHistory(
+                department_id=r["id"],
+                department_name=r["name"],
+                today=self._history_figures("department_id", r["id"], since_today),
+                last_7_days=self._history_figures("department_id", r["id"], since_week),
+            )
+            for r in self.db.all("SELECT * FROM departments ORDER BY position, created_at")
+        ]
+        agents = [
+            m.AgentHistory(
+                agent_id=r["id"],
+                name=r["name"],
+                today=self._history_figures("agent_id", r["id"], since_today),
+                last_7_days=self._history_figures("agent_id", r["id"], since_week),
+            )
+            for r in self.db.all("SELECT * FROM users WHERE role = 'agent' ORDER BY name, id")
+        ]
+        return m.HistoryView(
+            today_since=today, week_since=week, departments=departments, agents=agents
+        )
+
     def emit_queue(self, department_id: str) -> None:
         dept = self.db.one("SELECT * FROM departments WHERE id = ?", (department_id,))
         if dept is not None:

@@ -446,6 +446,7 @@ SPECS: tuple[BindingSpec, ...] = (
             ("show-conversations", "c", "show_view('conversations')", "Conversations", {}),
             ("show-watch", "v", "show_view('watch')", "Watch", {}),
             ("drill-down", "o", "drill_down", "Drill down", {}),
+            ("show-history", "h", "show_history", "History", {}),
             ("watch-conversation", "w", "watch", "Watch chat", {}),
             ("close-watch", "x", "close_watch", "Close watch", {}),
             ("next-watch", "n", "next_watch", "Next pane", {"show": False}),

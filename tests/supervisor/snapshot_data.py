@@ -15,6 +15,7 @@ from textual.app import App
 
 from console.backends.base import (
     Backend,
+    Capability,
     ConnectionPhase,
     ConnectionState,
     ReadOnlyBackend,
@@ -168,6 +169,71 @@ HISTORY = [
 
 SEVERITY = {"c5": 3, "c2": 2}
 
+
+def _figures(
+    chats: int,
+    first: float | None,
+    reply: float | None,
+    gone: int,
+    csat: float | None,
+    ratings: int,
+) -> m.HistoryFigures:
+    return m.HistoryFigures(
+        chats=chats,
+        avg_first_response_seconds=first,
+        avg_response_seconds=reply,
+        abandoned=gone,
+        satisfaction=csat,
+        ratings=ratings,
+    )
+
+
+HISTORY_VIEW = m.HistoryView(
+    today_since=NOW.replace(hour=0, minute=0),
+    week_since=NOW.replace(hour=0, minute=0) - timedelta(days=6),
+    departments=[
+        m.DepartmentHistory(
+            department_id="sales",
+            department_name="Sales",
+            today=_figures(23, 41.5, 63.0, 2, 4.5, 8),
+            last_7_days=_figures(161, 38.2, 59.9, 11, 4.31, 64),
+        ),
+        m.DepartmentHistory(
+            department_id="billing",
+            department_name="Billing",
+            today=_figures(9, 75.0, 88.0, 1, None, 0),
+            last_7_days=_figures(70, 52.0, 71.5, 6, 3.9, 21),
+        ),
+        m.DepartmentHistory(
+            department_id="tech",
+            department_name="Technical support",
+            today=_figures(0, None, None, 0, None, 0),
+            last_7_days=_figures(12, 120.0, 140.0, 3, 2.5, 4),
+        ),
+    ],
+    agents=[
+        m.AgentHistory(
+            agent_id="a1",
+            name="Ann Lee",
+            today=_figures(14, 30.0, 42.0, 0, 4.8, 5),
+            last_7_days=_figures(90, 33.0, 45.0, 1, 4.6, 40),
+        ),
+        m.AgentHistory(
+            agent_id="a2",
+            name="김민지",
+            today=_figures(21, 58.0, 65.0, 1, 4.0, 3),
+            last_7_days=_figures(120, 49.0, 60.0, 4, 4.1, 38),
+        ),
+        m.AgentHistory(
+            agent_id="a3",
+            name="佐藤 花子",
+            today=_figures(6, None, None, 0, None, 0),
+            last_7_days=_figures(33, 61.0, 70.0, 2, 3.7, 11),
+        ),
+    ],
+)
+"""Fixed ``GET /history`` answer (today vs the last 7 days)."""
+
 THRESHOLDS = Thresholds(long_wait_seconds=120, reply_sla_seconds=180, first_response_sla_seconds=60)
 
 
@@ -175,6 +241,7 @@ class SnapshotBackend(Backend):
     """Serves the fixed models above; never connects anywhere."""
 
     name = "snapshot"
+    capabilities = frozenset({Capability.HISTORY})
 
     async def connect(self) -> m.Me:
         return await self.me()
@@ -227,6 +294,9 @@ class SnapshotBackend(Backend):
 
     async def agents(self) -> m.AgentsView:
         return AGENTS
+
+    async def history(self) -> m.HistoryView | None:
+        return HISTORY_VIEW
 
     async def send_message(self, conversation_id: str, message: m.SendMessage) -> m.Message:
         raise AssertionError("a supervisor snapshot must never send")

@@ -238,3 +238,162 @@ async def test_hostile_names_in_the_drill_down_reach_no_terminal(ref_server: Ref
         table = drill.query_one("#drill-conversations", DataTable)
         shown = " ".join(str(table.get_cell_at((r, 0))) for r in range(table.row_count))
         assert "[@click=app.quit]press me[/]" in shown  # markup shown as text
+
+
+# ---------------------------------------------------------------- history
+
+
+async def _rate(world: Any, conversation_id: str, score: int) -> None:
+    from tests.supervisor.live import client
+
+    token = next(tok for cid, tok in world.customers if cid == conversation_id)
+    async with client(world.server, token) as cust:
+        r = await cust.post(
+            f"/customer/conversations/{conversation_id}/rate", json={"score": score}
+        )
+        assert r.status_code == 200, r.text
+
+
+def _backdate(server: RefServer, conversation_id: str, days: int) -> None:
+    """Move a closed chat (and its assignment and answers) ``days`` back in the stored data."""
+    import sqlite3
+
+    shift = f"-{days} days"
+    with sqlite3.connect(server.db_path) as db:
+        for table, column, key in (
+            ("conversations", "created_at", "id"),
+            ("conversations", "closed_at", "id"),
+            ("assignments", "at", "conversation_id"),
+            ("responses", "at", "conversation_id"),
+        ):
+            db.execute(
+                f"UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%f+00:00', "
+                f"{column}, ?) WHERE {key} = ?",
+                (shift, conversation_id),
+            )
+
+
+def _history_rows(screen: Any, table_id: str) -> dict[str, list[str]]:
+    from textual.widgets import DataTable
+
+    table = screen.query_one(table_id, DataTable)
+    rows: dict[str, list[str]] = {}
+    for r in range(table.row_count):
+        key = table.coordinate_to_cell_key((r, 0)).row_key.value
+        rows[key] = [str(c) for c in table.get_row_at(r)]
+    return rows
+
+
+async def test_history_shows_the_servers_stored_figures(ref_server: RefServer) -> None:
+    from console.core.duration import format_duration
+    from console.ui.widgets.supervisor.history import HistoryScreen
+
+    world = await build_world(ref_server)
+    tech = ref_server.create_department("Tech")  # nobody serves it: the chat stays queued
+    # Sales: two chats answered, closed and rated 5 and 3 today; one more 3 days ago rated 1.
+    rated: list[str] = []
+    for name, score in (("Rae", 5), ("Ray", 3), ("Old", 1)):
+        conv = await world.start_chat(name, "Sales")
+        server_conv = await world.supervisor_get(f"/conversations/{conv['id']}")
+        agent = next(a for a, (aid, _) in world.agents.items() if aid == server_conv["assignee_id"])
+        await world.customer_says(conv["id"], "Hello?")
+        await world.agent_says(agent, conv["id"], "Hi, how can I help?")
+        await world.agent_closes(agent, conv["id"])
+        await _rate(world, conv["id"], score)
+        rated.append(conv["id"])
+    _backdate(ref_server, rated[2], days=3)
+    left = await world.start_chat("Gone", "Tech")
+    await world.customer_leaves(left["id"])
+    server = await world.supervisor_get("/history")
+    app = HostApp(ref_server, world.supervisor_token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.supervisor is not None, "the screen")
+        screen = app.supervisor
+        assert screen is not None
+        await settle(pilot, screen)
+        ref_server.clear_request_log()
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history")
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        await wait_for(pilot, lambda: history.loaded, "the figures")
+        await pilot.pause()
+        departments = _history_rows(history, "#history-departments")
+        sales = world.departments["Sales"]
+        today, week = departments[f"{sales}:today"], departments[f"{sales}:week"]
+        # Seeded: 2 chats today (ratings 5 and 3), 3 in the last 7 days (5, 3 and 1).
+        assert today[1] == "2" and week[1] == "3"
+        assert today[5] == "4.00 (2)" and week[5] == "3.00 (3)"
+        dep = next(d for d in server["departments"] if d["department_id"] == sales)
+        assert today[2] == format_duration(dep["today"]["avg_first_response_seconds"])
+        assert week[3] == format_duration(dep["last_7_days"]["avg_response_seconds"])
+        assert departments[f"{tech}:today"][4] == "1"  # the customer who left unanswered
+        # Agents: the same figures as the server's stored data, for every agent.
+        agents = _history_rows(history, "#history-agents")
+        for item in server["agents"]:
+            for period, key in (("today", "today"), ("week", "last_7_days")):
+                row = agents[f"{item['agent_id']}:{period}"]
+                figures = item[key]
+                assert row[1] == str(figures["chats"])
+                assert row[4] == str(figures["abandoned"])
+                expected = (
+                    f"{figures['satisfaction']:.2f} ({figures['ratings']})"
+                    if figures["ratings"]
+                    else "-"
+                )
+                assert row[5] == expected
+        assert sum(int(agents[f"{a['agent_id']}:week"][1]) for a in server["agents"]) == 3
+        paths = [entry.get("path") for entry in ref_server.request_log()]
+        assert any(p and p.endswith("/history") for p in paths), paths
+        assert ref_server.mutating_requests() == []
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_history_without_the_capability_says_so(ref_server: RefServer) -> None:
+    from console.backends.base import Capability
+    from console.ui.widgets.supervisor.history import HistoryScreen
+
+    world = await build_world(ref_server)
+    app = HostApp(ref_server, world.supervisor_token)
+    app.native.capabilities = frozenset(app.native.capabilities - {Capability.HISTORY})
+    app.backend.capabilities = frozenset(app.backend.capabilities - {Capability.HISTORY})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.supervisor is not None, "the screen")
+        ref_server.clear_request_log()
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history")
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        await wait_for(pilot, lambda: history.loaded, "the answer")
+        assert history.view is None
+        paths = [entry.get("path") for entry in ref_server.request_log()]
+        assert not any(p and p.endswith("/history") for p in paths)
+
+
+async def test_hostile_names_in_the_history_reach_no_terminal(ref_server: RefServer) -> None:
+    from console.ui.widgets.supervisor.history import HistoryScreen
+    from tests.core.safety import HOSTILE_CASES
+    from tests.ui.terminal_output import foreign_controls, frame_bytes, links_in
+
+    world = await build_world(ref_server)
+    for label, text in HOSTILE_CASES.items():
+        ref_server.create_department(f"D {label}: {text}")
+        ref_server.create_agent(f"A {label}: {text}", departments=("Sales",), capacity=1)
+    app = HostApp(ref_server, world.supervisor_token)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: app.supervisor is not None, "the screen")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history")
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        await wait_for(pilot, lambda: history.loaded, "the figures")
+        await pilot.pause()
+        for _ in range(3):  # every table row, scrolled into view
+            frame = frame_bytes(app)
+            assert foreign_controls(frame) == []
+            assert links_in(frame) == []
+            history.query_one("#history-body").scroll_page_down(animate=False)
+            await pilot.pause()
+        names = " ".join(row[0] for row in _history_rows(history, "#history-agents").values())
+        assert "[@click=app.quit]press me[/]" in names

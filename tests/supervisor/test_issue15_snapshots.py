@@ -29,3 +29,22 @@ def test_drill_down(snap_compare: Any, size: tuple[int, int]) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(SnapshotApp("dark"), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_history(snap_compare: Any, size: tuple[int, int]) -> None:
+    """Departments and agents, today and the last 7 days (fixed figures)."""
+
+    async def run_before(pilot: Any) -> None:
+        from console.ui.widgets.supervisor.history import HistoryScreen
+
+        await _settle(pilot)
+        await pilot.press("h")
+        for _ in range(50):
+            screen = pilot.app.screen
+            if isinstance(screen, HistoryScreen) and screen.loaded:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+
+    assert snap_compare(SnapshotApp("dark"), terminal_size=size, run_before=run_before)

@@ -56,6 +56,7 @@ from console.ui.bindings import (
     translate_bindings,
 )
 from console.ui.widgets.supervisor.drill import DrillDownScreen, Subject
+from console.ui.widgets.supervisor.history import HistoryScreen
 from console.ui.widgets.supervisor.panels import AlertsPanel, ReadOnlyBar, TrafficPanel
 from console.ui.widgets.supervisor.tables import AgentTable, ConversationTable, DepartmentTable
 from console.ui.widgets.supervisor.watch import MAX_WATCHED, WatchGrid, WatchPane
@@ -622,7 +623,7 @@ class SupervisorScreen(Screen[None]):
             return self.view == "conversations"
         if action == "clear_filter":
             return self.view == "conversations" and bool(self.filter_input.value)
-        if action == "drill_down":
+        if action in {"drill_down", "show_history"}:
             return self.view == "dashboard"
         if action in {"close_watch", "next_watch"}:
             return self.view == "watch" and bool(self.watch_grid.panes)
@@ -724,6 +725,10 @@ class SupervisorScreen(Screen[None]):
         self.app.push_screen(
             DrillDownScreen(self.drill_subjects(), self.drill_rows, initial=initial), chosen
         )
+
+    def action_show_history(self) -> None:
+        """Today vs the last 7 days per department and agent (``GET /history``)."""
+        self.app.push_screen(HistoryScreen(self.gateway.history))
 
     async def watch_and_show(self, cid: str) -> None:
         """Watch a chat (unless already watched) and show it in the Watch view."""
@@ -847,6 +852,7 @@ class SupervisorScreen(Screen[None]):
 
     _ACTION_VIEWS: ClassVar[dict[str, str]] = {
         "drill_down": "dashboard",
+        "show_history": "dashboard",
         "sort": "conversations",
         "watch": "conversations",
         "close_watch": "watch",
