@@ -114,11 +114,11 @@ def outbox_file(server_url: str, token: str) -> Path:
     return outbox_dir() / f"{digest}.outbox"
 
 
-def drafts_file(server_url: str, identity: str) -> Path:
-    """Unsent composer text of one identity on one server (named by a hash, like the outbox)."""
+def drafts_file(backend: str, identity: str) -> Path:
+    """Unsent composer text of one agent of one backend kind (named by a hash)."""
     import hashlib
 
-    digest = hashlib.sha256(f"{server_url.rstrip('/')}\0{identity}".encode()).hexdigest()[:20]
+    digest = hashlib.sha256(f"{backend}\0{identity}".encode()).hexdigest()[:20]
     return state_dir() / "drafts" / f"{digest}.json"
 
 

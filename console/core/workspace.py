@@ -571,8 +571,9 @@ class WorkspaceController:
             if path is None:
                 from console.core import paths
 
-                server = str(getattr(self.backend, "base_url", "") or self.backend.name)
-                path = paths.drafts_file(server, me.id)
+                # Keyed by backend kind and agent, not URL: the demo's port changes per run,
+                # and conversation ids from another server never match a chat here.
+                path = paths.drafts_file(self.backend.name, me.id)
             self._draft_file = DraftFile(path)
             saved = self._draft_file.load()
             for cid, text in saved.items():

@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from console.core import paths
 from tests.core.safety import HOSTILE_CASES
@@ -111,9 +112,11 @@ async def test_send_file_from_a_completed_path(ref_server: RefServer, tmp_path: 
         await pilot.press("alt+u")
         await wait_for(pilot, lambda: app.screen.id == "send-file-dialog", what="send dialog")
         path_input = app.screen.query_one("#send-file-path")
-        path_input.value = str(folder / "inv")  # type: ignore[attr-defined]
-        path_input.cursor_position = len(path_input.value)  # type: ignore[attr-defined]
-        await pilot.press("tab")
+        # Typed and Tab in one burst, as tmux delivers them: the completion sees every character.
+        for character in str(folder / "inv"):
+            app.post_message(events.Key(character, character))
+        app.post_message(events.Key("tab", "\t"))
+        await wait_for(pilot, lambda: path_input.value.endswith(".pdf"), what="completed")  # type: ignore[attr-defined]
         assert path_input.value == str(folder / "invoice-2026-12.pdf")  # type: ignore[attr-defined]
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")

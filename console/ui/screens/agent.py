@@ -171,6 +171,7 @@ class CloseScreen(ModalScreen[CloseChoice | None]):
     CloseScreen #close-title { text-style: bold; }
     CloseScreen #farewell-text { color: $text-muted; padding-left: 4; }
     CloseScreen Horizontal { height: auto; }
+    CloseScreen Checkbox { border: none; padding: 0; }  /* one row each: fits 80x24 */
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

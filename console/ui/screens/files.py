@@ -93,7 +93,9 @@ class AttachmentsScreen(ModalScreen[m.Attachment | None]):
 class PathInput(Input):
     """An input whose Tab completes a file path (instead of moving focus)."""
 
-    BINDINGS = [Binding("tab", "complete", "Complete", show=False, priority=True)]
+    # Not a priority binding: those run before the typed characters queued ahead of the Tab
+    # reach the input (tmux delivers "path<Tab>" at once), completing a stale value.
+    BINDINGS = [Binding("tab", "complete", "Complete", show=False)]
 
     def action_complete(self) -> None:
         completed, names = complete_path(self.value)

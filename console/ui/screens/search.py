@@ -58,7 +58,7 @@ class SearchScreen(ModalScreen[m.SearchHit | None]):
                               background: $surface; padding: 0 1; }
     SearchScreen #search-title { text-style: bold; }
     SearchScreen #search-results { height: 1fr; }
-    SearchScreen #search-status { height: 1; color: $text-muted; }
+    SearchScreen #search-status { height: auto; max-height: 2; color: $text-muted; }
     """
     BINDINGS = [Binding("escape", "cancel", "Close")]
 
