@@ -15,13 +15,14 @@ the mutable :class:`~console.core.store.Store` the UI reads.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import msgspec
 
+from console.core.changes import EMPTY_MESSAGES, NO_ROWS, Rows, merge_messages
 from console.core.sanitize import (
     is_clean_line,
     is_clean_text,
@@ -80,6 +81,12 @@ class Change:
     store has messages or references for but no conversation record (or whose
     record may be stale after a re-sync) - fetch them with
     ``backend.get_conversation`` and pass them to ``Store.upsert_conversation``.
+
+    Precisely (merged by the rules of :mod:`console.core.changes`): ``messages``
+    maps a conversation id to the message keys (``StoredMessage.stable_key``)
+    added, updated (delivery state) or removed; ``queue`` names the queued
+    conversations added, updated (record or messages) or removed.  ``a | b``
+    means ``a`` happened first.
     """
 
     areas: frozenset[Area] = frozenset()
@@ -88,6 +95,8 @@ class Change:
     typing: frozenset[str] = frozenset()
     customers: frozenset[str] = frozenset()
     missing: frozenset[str] = frozenset()
+    messages: Mapping[str, Rows] = field(default_factory=lambda: EMPTY_MESSAGES)
+    queue: Rows = NO_ROWS
 
     def __or__(self, other: Change) -> Change:
         if not other:
@@ -101,6 +110,8 @@ class Change:
             typing=self.typing | other.typing,
             customers=self.customers | other.customers,
             missing=self.missing | other.missing,
+            messages=merge_messages(self.messages, other.messages),
+            queue=self.queue | other.queue,
         )
 
     def __bool__(self) -> bool:
@@ -111,6 +122,8 @@ class Change:
             or self.typing
             or self.customers
             or self.missing
+            or self.messages
+            or self.queue
         )
 
     def touches(self, conversation_id: str) -> bool:
@@ -157,6 +170,13 @@ class StoredMessage:
         if self.message.id:
             return self.message.id
         return f"pending:{self.message.client_id}"
+
+    @property
+    def stable_key(self) -> str:
+        """What a :class:`Change` names this message by: ``client:<client_id>`` when it has
+        a client id (the same from pending through sent or failed), else the server id."""
+        client_id = self.message.client_id
+        return f"client:{client_id}" if client_id else self.message.id
 
     @property
     def id(self) -> str:

@@ -84,6 +84,7 @@ from typing import Final, TypeVar
 
 import msgspec
 
+from console.core.changes import NO_ROWS, Op, Rows
 from console.core.events import TypedEvent
 from console.core.reducers import (
     NO_CHANGE,
@@ -142,6 +143,7 @@ class Transcript:
 
     __slots__ = (
         "_anchor",
+        "_by_client",
         "_by_id",
         "_items",
         "_keys",
@@ -159,6 +161,7 @@ class Transcript:
         self._keys: list[tuple[datetime, str]] = []
         self._items: list[StoredMessage] = []
         self._by_id: dict[str, StoredMessage] = {}
+        self._by_client: dict[str, str] = {}  # client id → server id of a confirmed message
         self._pending: dict[str, StoredMessage] = {}
         self.revision = 0
         self.loaded = False  # at least one history page arrived
@@ -224,24 +227,57 @@ class Transcript:
     def has(self, message_id: str) -> bool:
         return message_id in self._by_id
 
+    def find(self, stable_key: str) -> StoredMessage | None:
+        """The message a :class:`Change` names (``StoredMessage.stable_key``), or None."""
+        if stable_key.startswith("client:"):
+            client_id = stable_key[len("client:") :]
+            pending = self._pending.get(client_id)
+            if pending is not None:
+                return pending
+            message_id = self._by_client.get(client_id)
+            return self._by_id.get(message_id) if message_id is not None else None
+        return self._by_id.get(stable_key)
+
+    def index_of(self, stored: StoredMessage) -> int:
+        """Position of a message held here (O(log n); pending: after the confirmed ones)."""
+        if stored.delivery is not Delivery.SENT and stored.client_id in self._pending:
+            return len(self._items) + list(self._pending).index(stored.client_id)
+        return bisect.bisect_left(self._keys, (stored.created_at, stored.id))
+
+    def in_order(self, stable_keys: Iterable[str]) -> list[tuple[int, StoredMessage]]:
+        """The named messages still held, with their positions, in transcript order."""
+        found: list[tuple[int, StoredMessage]] = []
+        for key in stable_keys:
+            stored = self.find(key)
+            if stored is not None:
+                found.append((self.index_of(stored), stored))
+        found.sort(key=lambda pair: pair[0])
+        return found
+
     def get_pending(self, client_id: str) -> StoredMessage | None:
         return self._pending.get(client_id)
 
-    def insert(self, stored: StoredMessage) -> bool:
-        """Add a confirmed message; replaces a pending one with its client_id. False if known."""
+    def insert(self, stored: StoredMessage) -> Op | None:
+        """Add a confirmed message; replaces a pending one with its client_id.
+
+        ``Op.UPDATED``: it replaced the pending copy (same ``stable_key``);
+        ``Op.ADDED``: new; ``None``: already known, nothing changed.
+        """
         msg = stored.message
         replaced = msg.client_id is not None and self._pending.pop(msg.client_id, None) is not None
         if msg.id in self._by_id:
             if replaced:
                 self.revision += 1
-            return replaced
+            return Op.UPDATED if replaced else None
         key = (msg.created_at, msg.id)
         index = bisect.bisect_right(self._keys, key)
         self._keys.insert(index, key)
         self._items.insert(index, stored)
         self._by_id[msg.id] = stored
+        if msg.client_id:
+            self._by_client[msg.client_id] = msg.id
         self.revision += 1
-        return True
+        return Op.UPDATED if replaced else Op.ADDED
 
     def put_pending(self, stored: StoredMessage) -> None:
         assert stored.client_id is not None
@@ -354,9 +390,14 @@ class Store:
         ):
             areas.add(Area.CONVERSATIONS)
         was_queued = old_conv is not None and old_conv.state == "queued"
+        queue = NO_ROWS
         if was_queued or conv.state == "queued":
             areas.add(Area.QUEUE)
-        return Change(areas=frozenset(areas), conversations=frozenset({conv.id}))
+            if conv.state != "queued":
+                queue = Rows(removed=frozenset({conv.id}))
+            else:
+                queue = Rows(**{"updated" if was_queued else "added": frozenset({conv.id})})
+        return Change(areas=frozenset(areas), conversations=frozenset({conv.id}), queue=queue)
 
     def load_conversations(
         self,
@@ -473,9 +514,11 @@ class Store:
             attachments=[sanitize_model(a) for a in attachments],
             created_at=_now(now),
         )
-        self._transcript(conversation_id).put_pending(StoredMessage(msg, Delivery.PENDING))
+        transcript = self._transcript(conversation_id)
+        op = Op.UPDATED if transcript.get_pending(client_id) is not None else Op.ADDED
+        transcript.put_pending(StoredMessage(msg, Delivery.PENDING))
         self._pending_conv[client_id] = conversation_id
-        return Change(transcripts=frozenset({conversation_id}))
+        return self._message_change(conversation_id, f"client:{client_id}", op)
 
     def mark_sent(self, client_id: str, message: m.Message, now: datetime | None = None) -> Change:
         """The server confirmed ``client_id`` with ``message`` (same effect as its stream echo)."""
@@ -495,8 +538,9 @@ class Store:
         conv_id = self._pending_conv.pop(client_id, None)
         if conv_id is None:
             return NO_CHANGE
-        self._transcript(conv_id).drop_pending(client_id)
-        return Change(transcripts=frozenset({conv_id}))
+        if self._transcript(conv_id).drop_pending(client_id) is None:
+            return Change(transcripts=frozenset({conv_id}))
+        return self._message_change(conv_id, f"client:{client_id}", Op.REMOVED)
 
     def mark_read(self, conversation_id: str) -> Change:
         entry = self._entries.get(conversation_id)
@@ -531,6 +575,12 @@ class Store:
             if stored.delivery is not Delivery.SENT
         ]
         ids = frozenset(self._entries) | frozenset(self._transcripts)
+        gone = {
+            cid: Rows(removed=frozenset(stored.stable_key for stored in t.confirmed))
+            for cid, t in self._transcripts.items()
+            if len(t.confirmed)
+        }
+        queued = frozenset(cid for cid, entry in self._entries.items() if entry.state == "queued")
         self._entries.clear()
         self._transcripts.clear()
         self._typing.clear()
@@ -541,6 +591,8 @@ class Store:
             conversations=ids,
             transcripts=ids,
             typing=ids,
+            messages=gone,
+            queue=Rows(removed=queued),
         )
 
     # ================================================================= reading
@@ -712,9 +764,10 @@ class Store:
             self._pending_conv.pop(msg.client_id, None)
         newest_before = transcript.newest_created_at
         stored = StoredMessage(msg, Delivery.SENT, triggers=severity_of(msg))
-        if not transcript.insert(stored):
+        op = transcript.insert(stored)
+        if op is None:
             return NO_CHANGE
-        change = Change(transcripts=frozenset({conv_id}))
+        change = self._message_change(conv_id, stored.stable_key, op)
         # Only messages newer than everything loaded count as unread and move timers;
         # a late copy of an older message (replay after a catch-up) does not.
         is_new = newest_before is None or msg.created_at >= newest_before
@@ -791,7 +844,17 @@ class Store:
         transcript.put_pending(
             replace(stored, delivery=delivery, error=sanitize_single_line(error))
         )
-        return Change(transcripts=frozenset({conv_id}))
+        return self._message_change(conv_id, stored.stable_key, Op.UPDATED)
+
+    def _message_change(self, conversation_id: str, key: str, op: Op) -> Change:
+        """One message added/updated/removed; a queued chat's queue row shows its messages."""
+        entry = self._entries.get(conversation_id)
+        queued = entry is not None and entry.state == "queued"
+        return Change(
+            transcripts=frozenset({conversation_id}),
+            messages={conversation_id: Rows.of(**{op.value: (key,)})},
+            queue=Rows(updated=frozenset({conversation_id})) if queued else NO_ROWS,
+        )
 
     def _apply_typing(self, event: m.TypingEvent, now: datetime) -> Change:
         event = self._clean(event)

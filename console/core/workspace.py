@@ -3,9 +3,11 @@
 One event path (DESIGN.md): backend event → state update → the affected pane
 refreshes.  The controller runs the backend's event stream inside an app
 worker, applies each event, and remembers which conversations changed.  A
-flush at most every ``1 / MAX_REFRESH_PER_SECOND`` seconds tells the screen
-which panes to redraw, so a burst of 200 messages costs a handful of repaints,
-not 200.
+flush at most every ``1 / MAX_REFRESH_PER_SECOND`` seconds hands the screen a
+:class:`~console.core.changes.WorkspaceChanges` naming exactly what changed
+(messages per chat, queue rows, customers; merged by the rules of
+``console.core.changes``), so a burst of 200 messages costs a handful of
+repaints, not 200, and each repaint touches only the named rows.
 
 The client state itself (conversations, transcripts, pending sends, unread
 counts, typing, customers) lives in ``console.core.store.Store``; the
@@ -44,6 +46,7 @@ from console.backends.base import (
     ConnectionState,
 )
 from console.core import i18n
+from console.core.changes import ChangeCollector, WorkspaceChanges
 from console.core.drafts import DraftFile
 from console.core.events import TypedEvent, typed_event
 from console.core.expectations import Promises, PromiseTimer
@@ -147,7 +150,7 @@ class WorkspaceController:
         *,
         clock: Clock = system_clock,
         store: Store | None = None,
-        on_changed: Callable[[frozenset[str], bool], None] | None = None,
+        on_changed: Callable[[WorkspaceChanges], None] | None = None,
         on_connection: Callable[[ConnectionState], None] | None = None,
         on_event: Callable[[m.Event, Any], None] | None = None,
         drafts_path: Path | None = None,
@@ -170,8 +173,7 @@ class WorkspaceController:
         self._on_changed = on_changed
         self._on_connection = on_connection
         self._on_event = on_event
-        self._dirty: set[str] = set()
-        self._dirty_lists = False
+        self._changes = ChangeCollector()  # what changed since the last flush
         self._flush_handle: asyncio.TimerHandle | None = None
         self._last_flush = 0.0
         self._events: AsyncIterator[m.Event] | None = None
@@ -179,6 +181,8 @@ class WorkspaceController:
         self._listeners: list[Callable[[m.Event, Any], None]] = []
         self._customers_requested: set[str] = set()
         self.returning: dict[str, bool] = {}  # customer id -> had an earlier conversation
+        self.my_today: m.HistoryFigures | None = None
+        """My own figures for today (first response, average response) from the backend."""
         self._queue_described: set[str] = set()
         self.read_interval = READ_RECEIPT_INTERVAL
         self._read_sent: dict[str, float] = {}  # conversation -> monotonic time of the last POST
@@ -669,6 +673,25 @@ class WorkspaceController:
             return None
         return [self.conversation(c.id) or c for c in past]
 
+    # ------------------------------------------------------------------ my outcomes
+    async def load_my_outcomes(self) -> m.HistoryFigures | None:
+        """Today's first-response and average-response times of my own chats, from the
+        backend's history view (``Capability.HISTORY``); None when it has none."""
+        me = self.me
+        if me is None or not self.can(Capability.HISTORY):
+            return None
+        try:
+            view = await self.backend.history()
+        except BackendError as error:
+            log.info("my figures unavailable: %s", error)
+            return self.my_today
+        mine = next((a for a in (view.agents if view else []) if a.agent_id == me.id), None)
+        today = mine.today if mine is not None else None
+        if today != self.my_today:
+            self.my_today = today
+            self._mark_lists()
+        return today
+
     # ------------------------------------------------------------------ queue lines
     def queue_line(self, entry: ConversationEntry) -> QueueLine:
         """Preview, trigger badge, returning customer and department hours of a queued chat,
@@ -884,7 +907,7 @@ class WorkspaceController:
             log.info("follow-ups unavailable: %s", error)
             return
         self.follow_ups.replace(mine)
-        self._dirty_lists = True
+        self._changes.mark_lists()
         self._schedule()
 
     async def load_customer_follow_ups(self, customer_id: str) -> None:
@@ -898,7 +921,7 @@ class WorkspaceController:
         me = self.me
         if me is not None and follow_up.agent_id == me.id:
             self.follow_ups.upsert(follow_up)
-            self._dirty_lists = True
+            self._changes.mark_lists()
         known = self.customer_follow_ups.get(follow_up.customer_id)
         if known is not None:
             others = [f for f in known if f.id != follow_up.id]
@@ -1004,16 +1027,21 @@ class WorkspaceController:
 
     # ------------------------------------------------------------------ refresh coalescing
     def _absorb(self, change: Change) -> None:
-        """Remember what a store update touched, for the next flush."""
+        """Remember what a store update touched, precisely, for the next flush."""
         if not change:
             return
-        touched = change.conversations | change.transcripts | change.typing
-        self._dirty.update(touched)
+        self._changes.add(
+            dirty=change.conversations | change.transcripts | change.typing,
+            conversations=change.conversations,
+            messages=change.messages,
+            transcripts=change.transcripts,
+            queue=change.queue,
+        )
         if change.customers:
             for customer_id in change.customers:
                 self._mark_customer(customer_id)
         if change.areas & {Area.ME, Area.CONVERSATIONS, Area.QUEUE}:
-            self._dirty_lists = True
+            self._changes.mark_lists()
         self._schedule()
 
     def _connection_changed(self, state: ConnectionState) -> None:
@@ -1021,18 +1049,19 @@ class WorkspaceController:
             self._on_connection(state)
 
     def _mark(self, conversation_id: str) -> None:
-        self._dirty.add(conversation_id)
+        self._changes.mark(conversation_id)
         self._schedule()
 
     def _mark_lists(self) -> None:
-        self._dirty_lists = True
+        self._changes.mark_lists()
         self._schedule()
 
     def _mark_customer(self, customer_id: str) -> None:
+        self._changes.mark_customer(customer_id)
         for cid in self.pane_order:
             conversation = self.conversation(cid)
             if conversation is not None and conversation.customer_id == customer_id:
-                self._dirty.add(cid)
+                self._changes.mark(cid)
         self._schedule()
 
     def _schedule(self) -> None:
@@ -1059,8 +1088,6 @@ class WorkspaceController:
             self.promises.fulfil(cid)
             self.alerted.discard(cid)
         self._gone.clear()
-        dirty, lists = frozenset(self._dirty), self._dirty_lists
-        self._dirty.clear()
-        self._dirty_lists = False
-        if (dirty or lists) and self._on_changed is not None:
-            self._on_changed(dirty, lists)
+        changes = self._changes.take()
+        if changes and self._on_changed is not None:
+            self._on_changed(changes)

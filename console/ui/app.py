@@ -38,6 +38,7 @@ from console.backends.base import (
 )
 from console.core.backoff import Backoff
 from console.core.boundary import ensure_sanitized
+from console.core.changes import WorkspaceChanges
 from console.core.triggers import category_label
 from console.core.workspace import Clock, WorkspaceController, set_language, system_clock, tr
 from console.protocol import models as m
@@ -254,10 +255,10 @@ class AgentConsoleApp(App[None]):
             return None
         return screen
 
-    def _controller_changed(self, dirty: frozenset[str], lists: bool) -> None:
+    def _controller_changed(self, changes: WorkspaceChanges) -> None:
         screen = self._live_agent_screen()
         if screen is not None and screen.ready:
-            self.call_later(screen.apply_changes, dirty, lists)
+            self.call_later(screen.apply_changes, changes)
 
     def _connection_changed(self, state: ConnectionState) -> None:
         def update() -> None:

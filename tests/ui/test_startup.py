@@ -97,8 +97,11 @@ async def test_updates_queued_for_a_replaced_screen_are_dropped(ref_server: RefS
 
         await app.switch_screen(Screen())
         await pilot.pause()
-        await screen.apply_changes(frozenset({"nope"}), True)  # would query PaneGrid
-        app._controller_changed(frozenset({"nope"}), True)
+        from console.core.changes import WorkspaceChanges
+
+        nope = WorkspaceChanges(dirty=frozenset({"nope"}), lists=True)
+        await screen.apply_changes(nope)  # would query PaneGrid
+        app._controller_changed(nope)
         await pilot.pause()
         assert app.is_running and not app.errors
 
@@ -142,7 +145,9 @@ async def test_a_failing_update_action_or_worker_is_shown_not_fatal(
             raise ZeroDivisionError("a widget bug")
 
         monkeypatch.setattr(grid, "sync", broken_sync)
-        app._controller_changed(frozenset(), True)
+        from console.core.changes import WorkspaceChanges
+
+        app._controller_changed(WorkspaceChanges(lists=True))
         await wait_for(pilot, lambda: len(app.errors) == 1, what="the drawing error")
         monkeypatch.undo()
 

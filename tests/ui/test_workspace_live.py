@@ -30,7 +30,10 @@ async def test_a_new_chat_opens_a_pane_and_the_reply_reaches_the_customer(
             lambda: any(i.body == "Hello, my parcel is late" for i in pane.transcript.items()),
             what="customer message in the transcript",
         )
-        assert isinstance(app.focused, type(pane.composer))
+        # The transcript is filled when the pane mounts, focus comes right after.
+        await wait_for(
+            pilot, lambda: isinstance(app.focused, type(pane.composer)), what="composer focus"
+        )
         # The agent is looking at this chat: its messages do not stay unread.
         await wait_for(
             pilot, lambda: app.controller.store.unread(pane.conversation_id) == 0, what="read"

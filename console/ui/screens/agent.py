@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 
 from console.backends.base import BackendError, ConnectionState
 from console.core import expectations
+from console.core.changes import WorkspaceChanges
 from console.core.placeholders import fill, values_for
 from console.core.store import StoredMessage
 from console.core.workspace import tr
@@ -394,7 +395,7 @@ class AgentScreen(Screen[None]):
 
     async def _first_apply(self) -> None:
         self.ready = True
-        await self.apply_changes(frozenset(self.controller.pane_order), True)
+        await self.apply_changes(WorkspaceChanges.everything(self.controller.pane_order))
 
     # Actions that need a backend capability; without it the key and palette entry are hidden.
     _NEEDS_CAPABILITY = {
@@ -453,20 +454,22 @@ class AgentScreen(Screen[None]):
 
     # ------------------------------------------------------------------ refresh from controller
     @guarded
-    async def apply_changes(self, dirty: frozenset[str], lists: bool) -> None:
-        """Redraw what the controller reports as changed (serialized: mounts are awaited)."""
+    async def apply_changes(self, changes: WorkspaceChanges) -> None:
+        """Apply exactly what the controller reports as changed (serialized: mounts are
+        awaited)."""
         async with self._apply_lock:
             if not self.is_attached or self not in self.app.screen_stack:
                 return  # queued before this screen left the stack: nothing to draw into
             try:
-                await self._apply_changes(dirty, lists)
+                await self._apply_changes(changes)
             except NoMatches:  # the screen is being torn down (app exit)
                 if self.app._running:  # private: no public "shutting down" flag in Textual 8
                     raise
 
-    async def _apply_changes(self, dirty: frozenset[str], lists: bool) -> None:
+    async def _apply_changes(self, changes: WorkspaceChanges) -> None:
         controller = self.controller
         grid = self.grid
+        dirty, lists = changes.dirty, changes.lists
         if lists or any(
             cid not in {p.conversation_id for p in grid.panes}
             for cid in dirty
@@ -481,14 +484,16 @@ class AgentScreen(Screen[None]):
         for cid in dirty:
             pane = grid.pane_for(cid)
             if pane is not None:
-                pane.refresh_messages()
+                rows = changes.messages.get(cid)
+                if rows is not None:
+                    pane.apply_messages(rows)  # exactly the named messages, no re-diff
                 pane.tick()
-        if lists or dirty:
+        if lists or changes.queue:  # a message in one of my chats touches neither
             self._queue_dirty = True  # rebuilt by the 4 Hz timer: a busy queue costs 4 redraws/s
             self._refresh_status()
         active = grid.active_id
         shown = self._sidebar_target()
-        if shown != self.sidebar.conversation_id or shown in dirty or lists:
+        if shown != self.sidebar.conversation_id or self._sidebar_touched(shown, changes):
             self.refresh_sidebar()
         if (
             active in dirty
@@ -499,6 +504,22 @@ class AgentScreen(Screen[None]):
             # The agent is looking at it: read, not unread (the controller sends at most
             # one receipt per chat per second).
             self._mark_read(active)
+
+    def _sidebar_touched(self, conversation_id: str | None, changes: WorkspaceChanges) -> bool:
+        """Did anything the sidebar shows for this chat change: the chat's record, its
+        customer (profile, notes, past list, follow-ups) or one of their past chats?"""
+        if conversation_id is None:
+            return False
+        if conversation_id in changes.conversations:
+            return True
+        conversation = self.controller.conversation(conversation_id)
+        if conversation is None:
+            return False
+        customer_id = conversation.customer_id
+        if customer_id in changes.customers:
+            return True
+        past = self.controller.past.get(customer_id) or ()
+        return bool(changes.conversations) and any(c.id in changes.conversations for c in past)
 
     def _focus_in_pane(self, conversation_id: str) -> bool:
         node: Any = self.focused
@@ -956,7 +977,13 @@ class AgentScreen(Screen[None]):
                 )
             return
         self.controller.flush()
-        await self.apply_changes(frozenset({conversation.id}), True)
+        await self.apply_changes(
+            WorkspaceChanges(
+                dirty=frozenset({conversation.id}),
+                conversations=frozenset({conversation.id}),
+                lists=True,
+            )
+        )
         self.grid.activate(conversation.id)
 
     def action_close_chat(self) -> None:

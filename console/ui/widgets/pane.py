@@ -14,6 +14,7 @@ The transcript and composer are the widgets engineer's ``TranscriptView`` and
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -21,9 +22,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
 
+from console.core.changes import Rows
 from console.core.duration import format_duration
 from console.core.expectations import PromiseState, PromiseTimer
-from console.core.store import ConversationEntry, StoredMessage
+from console.core.store import ConversationEntry, StoredMessage, Transcript
 from console.core.triggers import Category, category_label
 from console.core.workspace import PaneState, tr, wait_seconds
 from console.protocol import models as m
@@ -148,8 +150,8 @@ _DELIVERY_REVISION = {"pending": 0, "sent": 1, "failed": 2}
 
 
 def item_id(stored: StoredMessage) -> str:
-    client_id = stored.message.client_id
-    return f"client:{client_id}" if client_id else stored.message.id
+    """The transcript item id: the message's ``stable_key``, the key a change names it by."""
+    return stored.stable_key
 
 
 class ChatPane(Vertical):
@@ -192,8 +194,7 @@ class ChatPane(Vertical):
         self.warning_seconds = 60.0
         self.critical_seconds = 180.0
         self._revision = -1
-        self._shown: dict[str, str] = {}  # item id → delivery shown
-        self._unsettled: set[str] = set()  # item ids shown as pending or failed
+        self._loaded = False  # the transcript view holds the whole transcript once mounted
         self._labels_revision = -2
 
     @property
@@ -208,13 +209,6 @@ class ChatPane(Vertical):
         self._index = value
         number = CIRCLED[value] if 0 <= value < len(CIRCLED) else f"{value + 1}"
         self.border_title = Content(f" {number} ")
-
-    def _remember(self, key: str, delivery: str) -> None:
-        self._shown[key] = delivery
-        if delivery == "sent":
-            self._unsettled.discard(key)
-        else:
-            self._unsettled.add(key)
 
     @property
     def jump_key(self) -> str:
@@ -254,65 +248,98 @@ class ChatPane(Vertical):
         self.composer.focus()
 
     def refresh_messages(self) -> None:
-        """Bring the transcript in line with the store (cheap when nothing changed)."""
-        if not self.is_mounted:
+        """Show the whole transcript (when the pane mounts); later changes come precisely
+        through :meth:`apply_messages`."""
+        views = self.query(TranscriptView)  # composed before on_mount runs (is_mounted is not)
+        if not views:
             return
         transcript = self.controller.store.transcript(self.conversation_id)
-        if transcript.revision == self._revision:
+        self._revision = transcript.revision
+        self._loaded = True
+        views.first().set_items(
+            [transcript_item(stored) for stored in transcript],
+            has_older=transcript.has_more_before,
+        )
+
+    def apply_messages(self, rows: Rows) -> None:
+        """Apply exactly the messages a change names (by ``StoredMessage.stable_key``):
+        removed ones leave, updated ones (delivery state) are replaced in place, added
+        ones go where the transcript has them - appended after the newest (the usual
+        case), prepended before the oldest shown (history), or inserted before the
+        message they precede (a gap filled after a reconnect).  Nothing else is
+        compared or redrawn."""
+        if not self._loaded:
+            self.refresh_messages()  # not composed yet: on_mount shows the whole transcript
             return
+        transcript = self.controller.store.transcript(self.conversation_id)
         self._revision = transcript.revision
         view = self.transcript
-        if not self._shown:
-            stored_all = transcript.messages()
-            items = [transcript_item(stored) for stored in stored_all]
-            self._shown = {
-                item.id: stored.delivery.value
-                for item, stored in zip(items, stored_all, strict=True)
-            }
-            view.set_items(items, has_older=transcript.has_more_before)
-            return
-        new: list[TranscriptItem] = []
-        changed: list[TranscriptItem] = []
-        unsettled = set(self._unsettled)  # shown as pending/failed: must be revisited
-        for index in range(len(transcript) - 1, -1, -1):
-            stored = transcript[index]
-            key = item_id(stored)
-            delivery = stored.delivery.value
-            shown = self._shown.get(key)
-            if shown is None:
-                new.append(transcript_item(stored))
-            elif shown != delivery:
-                changed.append(transcript_item(stored))
-            elif delivery == "sent" and not unsettled:
-                break
-            unsettled.discard(key)
-            self._remember(key, delivery)
-        for item in changed:
-            view.update_item(item)
-        if new:
-            view.extend(reversed(new))
-        if unsettled:
-            # Shown as pending/failed, and the loop above went through the whole
-            # transcript without meeting them: discarded from the outbox.
-            for key in unsettled:
-                self._shown.pop(key, None)
-                self._unsettled.discard(key)
-            view.remove_items(unsettled)
+        if rows.removed:
+            view.remove_items(rows.removed)
+        for key in rows.updated:
+            stored = transcript.find(key)
+            if stored is None:
+                view.remove_items((key,))
+                continue
+            item = transcript_item(stored)
+            if view.get_item(key) != item:
+                view.update_item(item)
+        if rows.added:
+            self._place(transcript, transcript.in_order(rows.added))
         view.has_older = transcript.has_more_before
+
+    def _place(self, transcript: Transcript, added: list[tuple[int, StoredMessage]]) -> None:
+        """Put new messages (in transcript order) before the shown message that follows
+        them; none follows: at the end."""
+        view = self.transcript
+        placed: list[tuple[str | None, TranscriptItem]] = []
+        successor: str | None = None
+        next_index: int | None = None
+        for index, stored in reversed(added):
+            item = transcript_item(stored)
+            if next_index is None or index + 1 != next_index:
+                successor = self._shown_after(transcript, index)
+            next_index = index
+            known = view.get_item(item.id)
+            if known is not None:  # shown already (a pane mounted after the change)
+                if known != item:
+                    view.update_item(item)
+                successor = item.id
+                continue
+            placed.append((successor, item))
+        placed.reverse()
+        for before, group in groupby(placed, key=lambda pair: pair[0]):
+            items = [item for _, item in group]
+            if before is None:
+                view.extend(items)
+            else:
+                view.insert_items(items, before=before)
+
+    def _shown_after(self, transcript: Transcript, index: int) -> str | None:
+        """The first sent message after ``index`` that the view shows.  Unsent replies
+        (pending, failed) do not count: a message arriving while one of ours waits goes
+        at the end, as it did before."""
+        view = self.transcript
+        for later in range(index + 1, len(transcript)):
+            stored = transcript[later]
+            if stored.delivery != "sent":
+                return None
+            if view.get_item(stored.stable_key) is not None:
+                return stored.stable_key
+        return None
 
     def prepend_older(self) -> None:
         """After a history page: put the messages older than what is shown on top."""
         transcript = self.controller.store.transcript(self.conversation_id)
+        view = self.transcript
         older: list[TranscriptItem] = []
         for index in range(len(transcript)):
             stored = transcript[index]
-            key = item_id(stored)
-            if key in self._shown:
+            if view.get_item(stored.stable_key) is not None:
                 break
             older.append(transcript_item(stored))
-            self._remember(key, stored.delivery.value)
         self._revision = transcript.revision
-        self.transcript.prepend_items(older, has_older=transcript.has_more_before)
+        view.prepend_items(older, has_older=transcript.has_more_before)
 
     def recent_trigger_labels(self) -> list[str]:
         """Labels of the trigger categories in the last five customer messages since the

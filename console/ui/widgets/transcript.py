@@ -456,6 +456,28 @@ class TranscriptView(ScrollView, can_focus=True):
         self._load([item for item in self._items if item.id not in message_ids])
         self._after_change(scroll_to_end=following)
 
+    def insert_items(self, items: Sequence[TranscriptItem], *, before: str) -> None:
+        """Insert messages before the message ``before`` (a gap filled after a reconnect).
+
+        Before the first message this is ``prepend_items``; unknown ``before``:
+        appended.  In the middle it is rare, so the layout is rebuilt (as for
+        ``remove_items``).  Messages whose id is already present are skipped.
+        """
+        new = list({item.id: item for item in items if item.id not in self._positions}.values())
+        key = self._positions.get(before)
+        if key is None:
+            self.extend(new)
+            return
+        if not new:
+            return
+        position = key - self._base
+        if position == 0:
+            self.prepend_items(new, has_older=self._has_older)
+            return
+        following = self._following
+        self._load(self._items[:position] + new + self._items[position:])
+        self._after_change(scroll_to_end=following)
+
     def prepend_items(self, items: Sequence[TranscriptItem], *, has_older: bool = False) -> None:
         """Insert older history at the top, keeping the viewport where it is.
 
