@@ -422,9 +422,6 @@ class NativeBackend(StreamingBackend):
     async def history(self) -> m.HistoryView | None:
         return await self._get("/history", m.HistoryView)
 
-    async def history(self) -> m.HistoryView | None:
-        return await self._get("/history", m.HistoryView)
-
     async def agents(self) -> m.AgentsView:
         return await self._get("/agents", m.AgentsView)
 
