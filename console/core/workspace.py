@@ -181,6 +181,8 @@ class WorkspaceController:
         self._listeners: list[Callable[[m.Event, Any], None]] = []
         self._customers_requested: set[str] = set()
         self.returning: dict[str, bool] = {}  # customer id -> had an earlier conversation
+        self.my_today: m.HistoryFigures | None = None
+        """My own figures for today (first response, average response) from the backend."""
         self._queue_described: set[str] = set()
         self.read_interval = READ_RECEIPT_INTERVAL
         self._read_sent: dict[str, float] = {}  # conversation -> monotonic time of the last POST
@@ -670,6 +672,25 @@ class WorkspaceController:
         if past is None:
             return None
         return [self.conversation(c.id) or c for c in past]
+
+    # ------------------------------------------------------------------ my outcomes
+    async def load_my_outcomes(self) -> m.HistoryFigures | None:
+        """Today's first-response and average-response times of my own chats, from the
+        backend's history view (``Capability.HISTORY``); None when it has none."""
+        me = self.me
+        if me is None or not self.can(Capability.HISTORY):
+            return None
+        try:
+            view = await self.backend.history()
+        except BackendError as error:
+            log.info("my figures unavailable: %s", error)
+            return self.my_today
+        mine = next((a for a in (view.agents if view else []) if a.agent_id == me.id), None)
+        today = mine.today if mine is not None else None
+        if today != self.my_today:
+            self.my_today = today
+            self._mark_lists()
+        return today
 
     # ------------------------------------------------------------------ queue lines
     def queue_line(self, entry: ConversationEntry) -> QueueLine:

@@ -313,6 +313,8 @@ class PastConversationScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+MY_OUTCOMES_SECONDS = 60.0
+"""How often the status bar's own figures for today are asked again."""
 QUEUE_REFRESH_SECONDS = 0.25
 """The queue list is rebuilt at most this often (it also ticks once a second)."""
 
@@ -381,6 +383,8 @@ class AgentScreen(Screen[None]):
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
         self.set_interval(QUEUE_REFRESH_SECONDS, self._refresh_queue_if_dirty)
+        self.set_interval(MY_OUTCOMES_SECONDS, self._load_my_outcomes)
+        self._load_my_outcomes()
         self.show_connection(self.controller.connection)
         self._update_narrow()
         # Whatever the controller loaded before this screen existed; from then on
@@ -549,9 +553,20 @@ class AgentScreen(Screen[None]):
         await self.controller.describe_queued(conversation_id)
 
     def _refresh_status(self) -> None:
+        controller = self.controller
         self.status_bar.show_me(
-            self.controller.me, len(self.controller.pane_order), len(self.controller.queued())
+            controller.me,
+            len(controller.pane_order),
+            len(controller.queued()),
+            controller.my_today,
         )
+
+    @work(group="my-outcomes", exclusive=True)
+    async def _load_my_outcomes(self) -> None:
+        """My first-response and average-response times today (at start, every minute and
+        after a close), shown in the status bar."""
+        await self.controller.load_my_outcomes()
+        self._refresh_status()
 
     def _pane_of(self, widget: Any) -> ChatPane | None:
         node = widget
@@ -1015,6 +1030,7 @@ class AgentScreen(Screen[None]):
             self.app.notify(tr("close_failed", reason=str(error)), severity="error", markup=False)
             return
         self.app.notify(tr("closed", name=conversation.customer_name), markup=False)
+        self._load_my_outcomes()
 
     def action_transfer_chat(self) -> None:
         pane = self.active_pane

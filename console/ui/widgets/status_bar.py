@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.backends.base import ConnectionPhase, ConnectionState
+from console.core.duration import format_duration
 from console.core.workspace import tr
 from console.protocol import models as m
 
@@ -102,7 +103,13 @@ class StatusBar(Horizontal):
         layout = previous is None or previous.cell_length != content.cell_length
         self.query_one(f"#{widget_id}", Static).update(content, layout=layout)
 
-    def show_me(self, me: m.Me | None, active: int, queued: int) -> None:
+    def show_me(
+        self,
+        me: m.Me | None,
+        active: int,
+        queued: int,
+        today: m.HistoryFigures | None = None,
+    ) -> None:
         if me is None:
             self._set("me", Content(tr("signing_in")))
             self._set("load", Content(""))
@@ -119,9 +126,14 @@ class StatusBar(Horizontal):
                 (accepting, "" if me.accepting else "$warning"),
             ),
         )
-        self._set(
-            "load", Content(tr("load_line", active=active, capacity=me.capacity, queued=queued))
-        )
+        load = tr("load_line", active=active, capacity=me.capacity, queued=queued)
+        if today is not None and today.chats:
+            load += " · " + tr(
+                "my_today",
+                first=format_duration(today.avg_first_response_seconds),
+                average=format_duration(today.avg_response_seconds),
+            )
+        self._set("load", Content(load))
 
 
 class ConnectionBanner(Static):
@@ -168,6 +180,4 @@ class ConnectionBanner(Static):
         state = self.state
         if state.phase is ConnectionPhase.AUTH_FAILED:
             return Content(tr("banner_auth_failed"))
-        return Content.assemble(
-            (connection_text(state), "bold"), " — ", tr("banner_queued")
-        )
+        return Content.assemble((connection_text(state), "bold"), " — ", tr("banner_queued"))
