@@ -673,6 +673,13 @@ class WorkspaceController:
             return None
         return [self.conversation(c.id) or c for c in past]
 
+    async def set_customer_tags(self, customer_id: str, tags: list[str]) -> m.Customer:
+        """Replace the customer's labels on the server; the Store and sidebar take the answer."""
+        customer = sanitize_model(await self.backend.set_customer_tags(customer_id, tags))
+        self._absorb(self.store.load_customer(customer))
+        self._mark_customer(customer_id)
+        return customer
+
     # ------------------------------------------------------------------ my outcomes
     async def load_my_outcomes(self) -> m.HistoryFigures | None:
         """Today's first-response and average-response times of my own chats, from the

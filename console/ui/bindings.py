@@ -389,6 +389,15 @@ SPECS: tuple[BindingSpec, ...] = (
         priority=True,
         help="Send a file to the customer of the focused chat: type its path (Tab completes).",
     ),
+    BindingSpec(
+        "edit-customer-tags",
+        "alt+t",
+        "edit_customer_tags",
+        "Labels",
+        show=False,  # help (F1) and the palette list it; the footer keeps the everyday keys
+        priority=True,  # alt+t carries the character "t": the composer would type it
+        help="Edit the labels (tags) of the customer shown in the sidebar; Enter saves them.",
+    ),
     # ---------------------------------------------------------------- composer
     BindingSpec(
         "send-reply",
