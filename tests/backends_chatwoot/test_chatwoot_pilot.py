@@ -275,14 +275,29 @@ async def test_agent_console_main_paths_on_chatwoot(fake: FakeChatwoot) -> None:
             fake.customer_writes(101, "Written during the gap")
             fake.add_conversation(107, contact=12, inbox=3, team=None, status="open", assignee=None)
             fake.add_message(107, "New while offline", message_type=0, sender=("contact", 12))
+            await focus_pane(pilot, app, "101")
+            await pilot.press(*"Sent while the feed is down", "enter")  # REST still answers
             await cable.up()
             await wait_for(
                 pilot, lambda: "Written during the gap" in bodies(pane), what="the gap's message"
             )
             await wait_for(pilot, lambda: [e.id for e in ctl.queued()] == ["107"], what="107")
+            await wait_for(
+                pilot,
+                lambda: any(
+                    i.body == "Sent while the feed is down" and i.delivery == "sent"
+                    for i in pane.transcript.items()
+                ),
+                what="my reply from the gap, sent",
+            )
             assert app.backend.connection.phase == "connected"
-            assert bodies(pane).count("Written during the gap") == 1
-            assert bodies(pane).count("Yes, checking now") == 1
+            assert [c for c, _, _ in stored(fake, 101)].count("Sent while the feed is down") == 1
+            for line in (
+                "Written during the gap",
+                "Yes, checking now",
+                "Sent while the feed is down",
+            ):
+                assert bodies(pane).count(line) == 1, line
             # Live events flow again on the new link.
             fake.customer_writes(101, "Back online")
             await wait_for(pilot, lambda: "Back online" in bodies(pane), what="live again")
@@ -462,6 +477,8 @@ async def test_supervisor_console_from_cli_watches_and_sends_nothing(
             await pilot.press("c")
             table = screen.conversations_table
             await wait_for(pilot, lambda: table.row_count >= 3, what="conversations table")
+            await pilot.pause(0.2)
+            check_frame(app, "conversations table")
             table.move_cursor(row=table.get_row_index("101"))
             await pilot.press("w")
             await wait_for(
