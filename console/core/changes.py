@@ -69,8 +69,13 @@ class Rows:
     def of(
         added: Iterable[str] = (), updated: Iterable[str] = (), removed: Iterable[str] = ()
     ) -> Rows:
+        groups = (tuple(added), tuple(updated), tuple(removed))
+        if sum(1 for group in groups if group) <= 1:
+            # One kind of operation (the usual single message): nothing to merge.
+            a, u, r = (frozenset(group) for group in groups)
+            return Rows(a, u, r) if a or u or r else NO_ROWS
         log = RowLog()
-        for op, ids in ((Op.ADDED, added), (Op.UPDATED, updated), (Op.REMOVED, removed)):
+        for op, ids in zip((Op.ADDED, Op.UPDATED, Op.REMOVED), groups, strict=True):
             for row_id in ids:
                 log.note(row_id, op)
         return log.freeze()

@@ -103,15 +103,24 @@ class Change:
             return self
         if not self:
             return other
+        # A union only where both sides have ids (most merges add one field to
+        # another): no new set, and no re-hashing of the Area members.
+        a, b = self, other
         return Change(
-            areas=self.areas | other.areas,
-            conversations=self.conversations | other.conversations,
-            transcripts=self.transcripts | other.transcripts,
-            typing=self.typing | other.typing,
-            customers=self.customers | other.customers,
-            missing=self.missing | other.missing,
-            messages=merge_messages(self.messages, other.messages),
-            queue=self.queue | other.queue,
+            areas=a.areas | b.areas if a.areas and b.areas else a.areas or b.areas,
+            conversations=a.conversations | b.conversations
+            if a.conversations and b.conversations
+            else a.conversations or b.conversations,
+            transcripts=a.transcripts | b.transcripts
+            if a.transcripts and b.transcripts
+            else a.transcripts or b.transcripts,
+            typing=a.typing | b.typing if a.typing and b.typing else a.typing or b.typing,
+            customers=a.customers | b.customers
+            if a.customers and b.customers
+            else a.customers or b.customers,
+            missing=a.missing | b.missing if a.missing and b.missing else a.missing or b.missing,
+            messages=merge_messages(a.messages, b.messages),
+            queue=a.queue | b.queue,
         )
 
     def __bool__(self) -> bool:

@@ -5,6 +5,8 @@
 * ``sanitize_model`` equals sanitizing every field the slow way.
 * ``detect`` with the lexicons' one-pattern pre-checks (and the signal pre-checks)
   finds the same spans and severity as running every rule.
+* ``Rows.of`` and ``Change | Change`` (which skip merging where one side is empty)
+  equal noting every operation / the union of every field.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.core import triggers
-from console.core.reducers import MULTILINE_FIELDS, _clean, sanitize_model
+from console.core.changes import Op, RowLog, Rows
+from console.core.reducers import MULTILINE_FIELDS, Area, Change, _clean, sanitize_model
 from console.core.sanitize import (
     is_clean_line,
     is_clean_text,
@@ -127,3 +130,40 @@ def test_prechecks_do_not_change_detection(text: str) -> None:
         ),
     ]
     assert triggers._signals(text) == spans
+
+
+ids = st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids, ids, ids)
+def test_rows_of_equals_noting_each_operation(
+    added: list[str], updated: list[str], removed: list[str]
+) -> None:
+    log = RowLog()
+    for op, group in ((Op.ADDED, added), (Op.UPDATED, updated), (Op.REMOVED, removed)):
+        for row_id in group:
+            log.note(row_id, op)
+    assert Rows.of(added, updated, removed) == log.freeze()
+
+
+id_sets = st.frozensets(st.sampled_from(["c1", "c2", "c3"]), max_size=2)
+areas = st.frozensets(st.sampled_from(list(Area)), max_size=2)
+changes = st.builds(
+    Change,
+    areas=areas,
+    conversations=id_sets,
+    transcripts=id_sets,
+    typing=id_sets,
+    customers=id_sets,
+    missing=id_sets,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes, changes)
+def test_change_merge_is_the_union_of_every_field(a: Change, b: Change) -> None:
+    merged = a | b
+    for name in ("areas", "conversations", "transcripts", "typing", "customers", "missing"):
+        assert getattr(merged, name) == getattr(a, name) | getattr(b, name)
+        assert isinstance(getattr(merged, name), frozenset)
