@@ -429,8 +429,9 @@ async def test_supervisor_console_from_cli_watches_and_sends_nothing(
     fake: FakeChatwoot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gc_settings: None
 ) -> None:
     """A read-only Chatwoot profile, built by cli: the dashboard shows the queue, a watch
-    pane follows a chat live, and Chatwoot receives no mutating request and no presence
-    (the presence interval is short, so a console that sent it would be caught)."""
+    pane follows a chat live and across a reconnect, and Chatwoot receives no mutating
+    request and no presence (the presence interval is short, so a console that sent it
+    would be caught)."""
     import console.backends as backends
     from console.backends.base import ReadOnlyBackend
     from console.cli import build_parser, prepare_console
@@ -492,6 +493,25 @@ async def test_supervisor_console_from_cli_watches_and_sends_nothing(
             await wait_for(
                 pilot, lambda: "Anyone there? (live)" in watch.transcript_plain(), what="live line"
             )
+            # Reconnect: the cable goes away and comes back; the dashboard and the watch
+            # pane get what happened meanwhile (Chatwoot has no replay), with GETs only.
+            await cable.down()
+            await wait_for(
+                pilot, lambda: app.backend.connection.phase == "reconnecting", what="link down"
+            )
+            fake.customer_writes(101, "Said during the gap")
+            fake.add_conversation(107, contact=12, inbox=3, team=None, status="open", assignee=None)
+            await cable.up()
+            await wait_for(pilot, lambda: "107" in dash.conversations, what="107 on the dashboard")
+            await wait_for(
+                pilot, lambda: "Said during the gap" in watch.transcript_plain(), what="the gap"
+            )
+            fake.customer_writes(101, "Live after the gap")
+            await wait_for(
+                pilot, lambda: "Live after the gap" in watch.transcript_plain(), what="live again"
+            )
+            plain = watch.transcript_plain()
+            assert plain.count("Said during the gap") == 1 and plain.count("Anyone there?") == 1
             await pilot.press("v")
             await pilot.pause(0.3)
             frame = check_frame(app, "watch pane")

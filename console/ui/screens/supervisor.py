@@ -417,6 +417,10 @@ class SupervisorScreen(Screen[None]):
             if event.data.get("author_kind") == "agent":
                 self._poll_soon()  # average reply time and chats today moved
             self._message_for_watch(event)
+        elif event.type == m.RESYNC_EVENT_TYPE:
+            # No replay after a reconnect: what watched chats said meanwhile, by GET.
+            for watched in self.watch_grid.panes:
+                self.catch_up_watch(watched.conversation_id)
         elif event.type in {"conversation.updated", "conversation.created"}:
             self._poll_soon()
             cid = event.data.get("id")
@@ -426,6 +430,25 @@ class SupervisorScreen(Screen[None]):
                 if isinstance(conv, m.Conversation):
                     pane.conversation = conv  # keeps closed/transferred states the table drops
                     self._watched_dirty.add(conv.id)
+
+    @work(group="supervisor-watch-catch-up")
+    async def catch_up_watch(self, conversation_id: str) -> None:
+        """After a resync (the stream could not resume, e.g. Chatwoot has no replay): what
+        the watched chat said during the gap, by GET after the newest message shown,
+        merged by id."""
+        pane = self.watch_grid.pane(conversation_id)
+        if pane is None or not pane.loaded:
+            return  # load_watch is still fetching the history: it brings the gap too
+        items = pane.transcript.items()
+        query: dict[str, Any] = {"after": items[-1].id} if items else {"limit": HISTORY_LIMIT}
+        try:
+            page = await self.gateway.list_messages(conversation_id, **query)
+        except BackendError as exc:
+            log.info("catch-up of watched %s failed: %s", conversation_id, exc)
+            return
+        still = self.watch_grid.pane(conversation_id)  # it may have been closed meanwhile
+        if still is not None:
+            still.add_messages(page.items)
 
     def _message_for_watch(self, event: TypedEvent) -> None:
         cid = event.data.get("conversation_id")
