@@ -343,6 +343,9 @@ class TranscriptView(ScrollView, can_focus=True):
         self._has_older = has_older
         self._older_requested = False
         self._settling = False
+        self._laid_out = False
+        """Set after the first refresh: before it, ``max_scroll_y`` is 0 and the view
+        would take itself for "at the bottom" and "at the top" at once."""
         self.render_line_calls = 0
         """Rows rendered so far (a probe for tests and the benchmark)."""
         self.messages_wrapped = 0
@@ -692,7 +695,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _check_edges(self) -> None:
         """Update stick-to-bottom state and ask for older history at the top."""
-        if not self.is_mounted:
+        if not self.is_mounted or not self._laid_out:
             return
         if self._at_bottom():
             self._following = True
@@ -709,7 +712,13 @@ class TranscriptView(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ events
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._after_change, scroll_to_end=self._following)
+        self.call_after_refresh(self._after_first_refresh)
+
+    def _after_first_refresh(self) -> None:
+        # Decided now, not at mount: a key (Home) pressed before the first refresh
+        # has already ended following, and must not be undone by a scroll to the end.
+        self._laid_out = True
+        self._after_change(scroll_to_end=self._following)
 
     def on_resize(self, event: events.Resize) -> None:
         self._settle()
