@@ -58,7 +58,9 @@ def queue_prompt(
     if not line.department_open:
         parts += ["  ", ("☾ " + tr("queue_department_closed"), "$warning")]
     if line.preview:
-        parts += ["\n        ", (truncate(line.preview, max(8, width - 8)), "italic $text-muted")]
+        # width is the panel's minus 2; the list's scrollbar and padding take ~3 more: a
+        # longer preview wrapped into a second row holding only its tail (seen at 80x24).
+        parts += ["\n    ", (truncate(line.preview, max(8, width - 7)), "italic $text-muted")]
     return Content.assemble(*parts)
 
 

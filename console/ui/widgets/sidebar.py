@@ -137,11 +137,11 @@ class CustomerSidebar(VerticalScroll):
     DEFAULT_CSS = """
     CustomerSidebar { height: 2fr; padding: 0 1; }
     CustomerSidebar > #customer { height: auto; }
-    CustomerSidebar > #past-box { dock: bottom; height: auto; max-height: 10;
+    CustomerSidebar > #past-box { dock: bottom; height: auto; max-height: 7;
                                   background: $surface; border-top: solid $panel-lighten-2; }
     CustomerSidebar > #past-box.-empty { display: none; }
     CustomerSidebar #past-title { height: 1; text-style: bold; }
-    CustomerSidebar PastConversations { height: auto; max-height: 8; border: none; }
+    CustomerSidebar PastConversations { height: auto; max-height: 5; border: none; }
     CustomerSidebar > NoteInput { margin-top: 1; }
     """
 

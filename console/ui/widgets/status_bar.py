@@ -127,7 +127,7 @@ class StatusBar(Horizontal):
             ),
         )
         load = tr("load_line", active=active, capacity=me.capacity, queued=queued)
-        if today is not None and today.chats:
+        if today is not None and today.avg_first_response_seconds is not None:
             load += " · " + tr(
                 "my_today",
                 first=format_duration(today.avg_first_response_seconds),
