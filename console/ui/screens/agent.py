@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 
 from console.backends.base import BackendError, ConnectionState
 from console.core import expectations
-from console.core.changes import WorkspaceChanges
+from console.core.changes import RowLog, WorkspaceChanges
 from console.core.placeholders import fill, values_for
 from console.core.store import StoredMessage
 from console.core.workspace import tr
@@ -344,6 +344,7 @@ class AgentScreen(Screen[None]):
         self.ready = False
         self._queue_dirty = True
         """True once the whole tree is composed and the first state was applied."""
+        self._queue_rows = RowLog()  # queue rows named since the last queue refresh
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -493,8 +494,10 @@ class AgentScreen(Screen[None]):
                 if rows is not None:
                     pane.apply_messages(rows)  # exactly the named messages, no re-diff
                 pane.tick()
-        if lists or changes.queue:  # a message in one of my chats touches neither
+        if lists:
             self._queue_dirty = True  # rebuilt by the 4 Hz timer: a busy queue costs 4 redraws/s
+        self._queue_rows.merge(changes.queue)  # applied row by row by the same timer
+        if lists or changes.queue:  # a message in one of my chats touches neither
             self._refresh_status()
         active = grid.active_id
         shown = self._sidebar_target()
@@ -533,9 +536,24 @@ class AgentScreen(Screen[None]):
         return isinstance(node, ChatPane) and node.conversation_id == conversation_id
 
     def _refresh_queue_if_dirty(self) -> None:
-        if self._queue_dirty and self.ready:
+        if not self.ready:
+            return
+        if self._queue_dirty:
             self._queue_dirty = False
             self._refresh_queue()
+        elif self._queue_rows:
+            controller = self.controller
+            self.queue_panel.apply_rows(
+                self._queue_rows.freeze(),
+                controller.queued(),
+                controller.clock(),
+                self.settings.warning_seconds,
+                self.settings.critical_seconds,
+                controller.queue_line,
+            )
+            for conversation_id in controller.undescribed_queue():
+                self._describe_queued(conversation_id)
+        self._queue_rows = RowLog()
 
     def _refresh_queue(self) -> None:
         controller = self.controller

@@ -154,6 +154,11 @@ def item_id(stored: StoredMessage) -> str:
     return stored.stable_key
 
 
+def _has_older(transcript: Transcript) -> bool:
+    """Older history to load from the top: unknown (so not offered) until a page came."""
+    return transcript.loaded and transcript.has_more_before
+
+
 class ChatPane(Vertical):
     """A conversation: header, transcript and composer."""
 
@@ -234,7 +239,13 @@ class ChatPane(Vertical):
         )
 
     def on_mount(self) -> None:
-        self.refresh_messages()
+        # After the first layout, so the view knows its size when it scrolls to the newest
+        # message (a key pressed before that would find it not laid out).
+        self.call_after_refresh(self._first_load)
+
+    def _first_load(self) -> None:
+        if not self._loaded:
+            self.refresh_messages()
 
     @property
     def composer(self) -> Composer:
@@ -257,8 +268,7 @@ class ChatPane(Vertical):
         self._revision = transcript.revision
         self._loaded = True
         views.first().set_items(
-            [transcript_item(stored) for stored in transcript],
-            has_older=transcript.has_more_before,
+            [transcript_item(stored) for stored in transcript], has_older=_has_older(transcript)
         )
 
     def apply_messages(self, rows: Rows) -> None:
@@ -286,7 +296,7 @@ class ChatPane(Vertical):
                 view.update_item(item)
         if rows.added:
             self._place(transcript, transcript.in_order(rows.added))
-        view.has_older = transcript.has_more_before
+        view.has_older = _has_older(transcript)
 
     def _place(self, transcript: Transcript, added: list[tuple[int, StoredMessage]]) -> None:
         """Put new messages (in transcript order) before the shown message that follows

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.core.changes import Rows
 from console.core.duration import format_duration
 from console.core.store import ConversationEntry
 from console.core.text import cell_width, truncate
@@ -107,6 +108,70 @@ class QueuePanel(Vertical):
     @property
     def queue_list(self) -> QueueList:
         return self.query_one(QueueList)
+
+    def apply_rows(
+        self,
+        rows: Rows,
+        queued: list[ConversationEntry],
+        now: datetime,
+        warning: float,
+        critical: float,
+        describe: Callable[[ConversationEntry], QueueLine] | None = None,
+    ) -> None:
+        """Apply exactly the queue rows a change names: removed rows leave, added ones
+        are appended, updated ones get a new prompt; no other row is built or compared
+        (the once-a-second ``show`` moves the wait times).  A row that would land
+        anywhere but the end (the queue order changed) falls back to ``show``."""
+        ids = [entry.id for entry in queued]
+        kept = [cid for cid, _ in self._shown if cid not in rows.removed]
+        if ids[: len(kept)] != kept or not set(ids[len(kept) :]) <= rows.added:
+            self.show(queued, now, warning, critical, describe)
+            return
+        title = Content(tr("queue_title", count=len(queued)))
+        if title != self._title:
+            self.query_one("#queue-title", Static).update(title, layout=False)
+            self._title = title
+        queue_list = self.queue_list
+        width = (self.size.width or 36) - 2
+        by_id = {entry.id: entry for entry in queued}
+
+        def prompt(cid: str) -> Content:
+            entry = by_id[cid]
+            return queue_prompt(
+                entry, now, warning, critical, describe(entry) if describe else None, width
+            )
+
+        shown = dict(self._shown)
+        removed = [cid for cid in shown if cid in rows.removed]
+        if removed:
+            index = queue_list.highlighted
+            highlighted = (
+                queue_list.get_option_at_index(index).id
+                if index is not None and queue_list.option_count
+                else None
+            )
+            for cid in removed:
+                queue_list.remove_option(cid)
+                del shown[cid]
+            if kept:
+                queue_list.highlighted = (
+                    kept.index(highlighted)
+                    if highlighted in kept
+                    else min(index or 0, len(kept) - 1)
+                )
+        for cid in rows.updated:
+            if cid in shown:
+                new = prompt(cid)
+                if new != shown[cid]:
+                    queue_list.replace_option_prompt(cid, new)
+                    shown[cid] = new
+        added = [(cid, prompt(cid)) for cid in ids[len(kept) :]]
+        if added:
+            queue_list.add_options([Option(content, id=cid) for cid, content in added])
+            shown.update(added)
+            if queue_list.highlighted is None:
+                queue_list.highlighted = 0
+        self._shown = tuple((cid, shown[cid]) for cid in ids)
 
     def show(
         self,
