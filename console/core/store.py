@@ -852,7 +852,7 @@ class Store:
         queued = entry is not None and entry.state == "queued"
         return Change(
             transcripts=frozenset({conversation_id}),
-            messages={conversation_id: Rows.of(**{op.value: (key,)})},
+            messages={conversation_id: Rows(**{op.value: frozenset((key,))})},
             queue=Rows(updated=frozenset({conversation_id})) if queued else NO_ROWS,
         )
 

@@ -98,11 +98,19 @@ async def test_a_new_message_touches_only_its_pane_and_only_that_message(
     app = make_app(backend)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: app.workspace_ready, what="the workspace")
-        _, panes = await open_chats(pilot, app, [mina, joon], dept)
+        screen, panes = await open_chats(pilot, app, [mina, joon], dept)
         await settle(pilot, app)
         mina_pane, joon_pane = panes[mina.conversation_id], panes[joon.conversation_id]
         before = bodies(mina_pane)
         mina_spy, joon_spy = Spy(mina_pane.transcript), Spy(joon_pane.transcript)
+        sidebar_shows: list[object] = []
+        show = screen.sidebar.show
+
+        def counted_show(*args: Any, **kwargs: Any) -> None:
+            sidebar_shows.append(args[0])
+            show(*args, **kwargs)
+
+        screen.sidebar.show = counted_show  # type: ignore[method-assign]
 
         await asyncio.to_thread(mina.say, "where is my parcel?")
         await wait_for(
@@ -115,6 +123,7 @@ async def test_a_new_message_touches_only_its_pane_and_only_that_message(
         assert mina_spy.calls == [("extend", [new[0].id])]  # appended, nothing else redrawn
         assert joon_spy.calls == []  # the other chat's pane is not touched
         assert bodies(mina_pane) == [*before, "where is my parcel?"]
+        assert sidebar_shows == []  # nothing about the customer changed: not even asked
 
 
 async def test_a_delivery_update_replaces_exactly_one_item(ref_server: RefServer) -> None:

@@ -345,6 +345,7 @@ class AgentScreen(Screen[None]):
         self._queue_dirty = True
         """True once the whole tree is composed and the first state was applied."""
         self._queue_rows = RowLog()  # queue rows named since the last queue refresh
+        self._sidebar_record: m.Conversation | None = None  # the record the sidebar shows
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -518,16 +519,18 @@ class AgentScreen(Screen[None]):
         customer (profile, notes, past list, follow-ups) or one of their past chats?"""
         if conversation_id is None:
             return False
-        if conversation_id in changes.conversations:
-            return True
         conversation = self.controller.conversation(conversation_id)
         if conversation is None:
-            return False
+            return conversation_id in changes.conversations
+        if conversation_id in changes.conversations and conversation is not self._sidebar_record:
+            return True  # a new record (the Store keeps the object while only counters move)
         customer_id = conversation.customer_id
         if customer_id in changes.customers:
             return True
         past = self.controller.past.get(customer_id) or ()
-        return bool(changes.conversations) and any(c.id in changes.conversations for c in past)
+        return bool(changes.conversations) and any(
+            c.id in changes.conversations for c in past if c.id != conversation_id
+        )
 
     def _focus_in_pane(self, conversation_id: str) -> bool:
         node: Any = self.focused
@@ -607,6 +610,7 @@ class AgentScreen(Screen[None]):
     def refresh_sidebar(self) -> None:
         target = self._sidebar_target()
         conversation = self.controller.conversation(target) if target else None
+        self._sidebar_record = conversation
         if conversation is None:
             self.sidebar.show(None, None, [], None)
             return
