@@ -495,8 +495,14 @@ async def test_scrolling_to_the_top_loads_older_history_and_triggers_raise_a_bad
             lambda: any("Olga" in n.message for n in app._notifications if n.severity == "warning"),
             what="trigger notification",
         )
-        item = pane.transcript.items()[-1]
-        assert item.trigger_spans
+        # The notification comes from the controller; the pane shows the message at
+        # its next flush (≤30/s), which may be later.
+        await wait_for(
+            pilot,
+            lambda: pane.transcript.items()[-1].body.startswith("I want a REFUND"),
+            what="the refund demand in the pane",
+        )
+        assert pane.transcript.items()[-1].trigger_spans
         await wait_for(pilot, lambda: "⚑" in pane.header().plain, what="badge")
 
 

@@ -343,9 +343,6 @@ class TranscriptView(ScrollView, can_focus=True):
         self._has_older = has_older
         self._older_requested = False
         self._settling = False
-        self._laid_out = False
-        """Set after the first refresh: before it, ``max_scroll_y`` is 0 and the view
-        would take itself for "at the bottom" and "at the top" at once."""
         self.render_line_calls = 0
         """Rows rendered so far (a probe for tests and the benchmark)."""
         self.messages_wrapped = 0
@@ -695,7 +692,9 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _check_edges(self) -> None:
         """Update stick-to-bottom state and ask for older history at the top."""
-        if not self.is_mounted or not self._laid_out:
+        if not self.is_mounted or not self._width:
+            # Not sized yet: max_scroll_y is still 0, so the view would take itself
+            # for "at the bottom" (and follow again after a Home) and "at the top".
             return
         if self._at_bottom():
             self._following = True
@@ -717,12 +716,12 @@ class TranscriptView(ScrollView, can_focus=True):
     def _after_first_refresh(self) -> None:
         # Decided now, not at mount: a key (Home) pressed before the first refresh
         # has already ended following, and must not be undone by a scroll to the end.
-        self._laid_out = True
         self._after_change(scroll_to_end=self._following)
 
     def on_resize(self, event: events.Resize) -> None:
         self._settle()
         self.refresh()
+        self._check_edges()  # the first size: a Home pressed before it is honoured now
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
