@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from console.core.events import event_model
 from console.protocol import models as m
 
 OPEN_STATES: frozenset[str] = frozenset({"queued", "active"})
@@ -411,10 +412,7 @@ class Dashboard:
 
     def apply_event(self, event: m.Event) -> None:
         """Route one stream event; unknown or malformed payloads are ignored."""
-        try:
-            data = m.decode_event_data(event)
-        except Exception:  # a malformed payload must not stop the dashboard
-            return
+        data = event_model(event)  # decoded and sanitized once (at the boundary if typed)
         if isinstance(data, m.Conversation):
             self.apply_conversation(data)
         elif isinstance(data, m.Message):

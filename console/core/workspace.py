@@ -987,7 +987,7 @@ class WorkspaceController:
             log.info("escalation targets unavailable: %s", error)
             agents = []
         me = self.me
-        colleagues = [a for a in agents if me is None or a.agent_id != me.id]
+        colleagues = [sanitize_model(a) for a in agents if me is None or a.agent_id != me.id]
         return [d for d in self.departments.values() if d.escalation], colleagues
 
     def due_promises(self) -> list[str]:

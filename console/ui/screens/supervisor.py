@@ -925,4 +925,6 @@ class SupervisorScreen(Screen[None]):
 
 def supervisor_bindings() -> list[Binding]:
     """Every binding the supervisor screens declare (screen first, then the help modal)."""
-    return [spec.binding() for spec in SPECS if spec.scope in ("supervisor", "supervisor-help")]
+    return [
+        spec.binding() for spec in SPECS if spec.scope in ("supervisor", "supervisor-help")
+    ]
