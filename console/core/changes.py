@@ -88,6 +88,15 @@ class Rows:
             return self
         if not self:
             return later
+        mine = self.added | self.updated | self.removed
+        if (
+            mine.isdisjoint(later.added)
+            and mine.isdisjoint(later.updated)
+            and mine.isdisjoint(later.removed)
+        ):  # nothing to merge per row: plain unions (C speed)
+            return Rows(
+                self.added | later.added, self.updated | later.updated, self.removed | later.removed
+            )
         log = RowLog()
         log.merge(self)
         log.merge(later)

@@ -84,7 +84,7 @@ from typing import Final, TypeVar
 
 import msgspec
 
-from console.core.changes import NO_ROWS, Op, Rows
+from console.core.changes import EMPTY_MESSAGES, NO_ROWS, Op, RowLog, Rows
 from console.core.events import TypedEvent
 from console.core.reducers import (
     NO_CHANGE,
@@ -438,12 +438,19 @@ class Store:
         """
         transcript = self._transcript(conversation_id)
         change = NO_CHANGE
+        rows = RowLog()  # one log for the page: merging Changes one by one is quadratic
         for msg in page.items:
             if msg.conversation_id != conversation_id:
                 msg = msgspec.structs.replace(msg, conversation_id=conversation_id)
-            change = change | self._ingest_message(
+            one = self._ingest_message(
                 msg, live=not older, now=None, recompute=False, contiguous=True
             )
+            if one.messages:
+                rows.merge(one.messages[conversation_id])
+                one = replace(one, messages=EMPTY_MESSAGES)
+            change = change | one
+        if rows:
+            change = change | Change(messages={conversation_id: rows.freeze()})
         transcript.loaded = True
         if not older and not page.has_more:
             transcript.stale = False

@@ -164,3 +164,29 @@ async def test_the_controller_hands_one_precise_change_set_per_flush() -> None:
     assert {cid: set(rows.added) for cid, rows in changes.messages.items()} == expected
     assert not any(rows.updated or rows.removed for rows in changes.messages.values())
     assert changes.dirty == {"c1", "c2", "c3"} and not changes.queue
+
+
+def test_rows_union_equals_merging_op_by_op() -> None:
+    """``a | b`` (plain unions when disjoint, per-row rules otherwise) equals replaying
+    every operation one by one - over many random sequences."""
+    import random
+
+    from console.core.changes import RowLog
+
+    rng = random.Random(10)
+    for _ in range(500):
+        steps = [(rng.choice("abcdef"), rng.choice(list(Op))) for _ in range(rng.randint(1, 8))]
+        replay, merged = RowLog(), Rows()
+        for row_id, op in steps:
+            replay.note(row_id, op)
+            merged = merged | Rows.of(**{op.value: [row_id]})
+        assert merged == replay.freeze(), steps
+
+
+def test_a_history_page_names_every_message_once() -> None:
+    store = Store(me=ME)
+    store.upsert_conversation(conv())
+    page = m.MessagePage(items=[msg(f"m{n:04d}", n) for n in range(2000)], has_more=True)
+    change = store.load_messages("c1", page, older=True)
+    assert change.messages == {"c1": Rows.of(added=[f"m{n:04d}" for n in range(2000)])}
+    assert "c1" in change.transcripts and "c1" in change.conversations
