@@ -980,14 +980,18 @@ class WorkspaceController:
     async def escalation_targets(
         self, conversation_id: str
     ) -> tuple[list[m.Department], list[m.AgentStats]]:
-        """Departments marked for escalation, and colleagues (not me)."""
+        """Departments marked for escalation, and senior colleagues (not me)."""
         try:
             agents = (await self.backend.agents()).items
         except BackendError as error:
             log.info("escalation targets unavailable: %s", error)
             agents = []
         me = self.me
-        colleagues = [sanitize_model(a) for a in agents if me is None or a.agent_id != me.id]
+        colleagues = [
+            sanitize_model(a)
+            for a in agents
+            if a.senior and (me is None or a.agent_id != me.id)
+        ]
         return [d for d in self.departments.values() if d.escalation], colleagues
 
     def due_promises(self) -> list[str]:

@@ -349,6 +349,8 @@ class AgentStats(_Model, kw_only=True):
     # Open follow-ups due within the next 24 hours, and open ones already past due.
     follow_ups_due: int = 0
     follow_ups_overdue: int = 0
+    # A senior agent: offered as an escalation target.
+    senior: bool = False
 
 
 class QueuesView(_Model, kw_only=True):

@@ -1066,6 +1066,7 @@ class Service:
                     department_ids=self.user_department_ids(r["id"]),
                     follow_ups_overdue=int(counts[0] or 0) if counts else 0,
                     follow_ups_due=int(counts[1] or 0) if counts else 0,
+                    senior=bool(r["senior"]),
                 )
             )
         return m.AgentsView(items=items)

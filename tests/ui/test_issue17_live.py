@@ -152,3 +152,25 @@ async def test_escalated_chat_arrives_at_the_target_with_its_reason(ref_server: 
         # The reason is shown as text (its escape sequence made visible, no markup).
         assert "[bold]refund[/]" in screen.sidebar._block.plain  # type: ignore[union-attr]
         assert "\x1b" not in screen.sidebar._block.plain  # type: ignore[union-attr]
+
+
+async def test_the_escalation_dialog_offers_senior_colleagues_only(ref_server: RefServer) -> None:
+    dept = department(ref_server)
+    backend, _ = agent_backend(ref_server, "Ana", department=dept)
+    senior_id, _ = ref_server.create_agent("Sol Senior", departments=(dept,), senior=True)
+    junior_id, _ = ref_server.create_agent("Jo Junior", departments=(dept,))
+    customer = Customer(ref_server, "Tom Baker")
+    app = make_app(backend)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.workspace_ready, what="sign-in")
+        await asyncio.to_thread(customer.start, dept, "I was charged twice")
+        screen = app.agent_screen
+        assert screen is not None
+        await wait_for(pilot, lambda: screen.grid.panes, what="pane")
+        await pilot.press("shift+f10")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "EscalateScreen", what="dialog")
+        targets = app.screen.query_one("#escalate-targets")
+        ids = [targets.get_option_at_index(i).id for i in range(targets.option_count)]  # type: ignore[attr-defined]
+        assert f"a:{senior_id}" in ids
+        assert f"a:{junior_id}" not in ids
+        await pilot.press("escape")
