@@ -259,6 +259,35 @@ class StreamingBackend(Backend):
             return Retry(after=exc.retry_after, reason=str(exc))
         return None
 
+    def _classify_send_error(self, exc: BaseException) -> Verdict:
+        """How the outbox treats a failed send: each backend knows its errors."""
+        raise NotImplementedError
+
+    def _open_outbox(
+        self,
+        path: Any,
+        send_once: Any,
+        *,
+        backoff_base: float,
+        backoff_cap: float,
+    ) -> Outbox | None:
+        """The persistent outbox every backend sends through (``None`` without a path)."""
+        self._outbox = None
+        if path is not None:
+            self._outbox = Outbox(
+                path,
+                send_once,
+                classify=self._classify_send_error,
+                backoff_base=backoff_base,
+                backoff_cap=backoff_cap,
+            )
+        return self._outbox
+
+    @property
+    def outbox(self) -> Outbox | None:
+        """The persistent outbox (``None`` without ``outbox_path``); subscribe for pending/sent/failed."""
+        return self._outbox
+
     async def _send_through_outbox(self, conversation_id: str, message: m.SendMessage) -> m.Message:
         """Send via the (started) outbox; a failed entry with this client id is retried."""
         outbox = self._outbox

@@ -64,7 +64,7 @@ from console.backends.base import (
     ConnectionState,
 )
 from console.core.backoff import Backoff
-from console.core.outbox import Fail, Outbox, Pause, Retry, Verdict, new_client_id
+from console.core.outbox import Fail, Pause, Retry, Verdict, new_client_id
 from console.protocol import limits
 from console.protocol import models as m
 
@@ -618,24 +618,15 @@ class ChatwootBackend(StreamingBackend):
         self._inbox_of: dict[str, int] = {}
         # Sends whose earlier attempt may have reached Chatwoot: client_id -> first attempt time.
         self._uncertain: dict[str, float] = {}
-        self._outbox: Outbox | None = None
-        if outbox_path is not None:
-            self._outbox = Outbox(
-                outbox_path,
-                self._send_once,
-                classify=self._classify_send_error,
-                backoff_base=backoff_base,
-                backoff_cap=backoff_cap,
-            )
-            for entry in self._outbox.pending():
+        outbox = self._open_outbox(
+            outbox_path, self._send_once, backoff_base=backoff_base, backoff_cap=backoff_cap
+        )
+        if outbox is not None:
+            for entry in outbox.pending():
                 # Left over from an earlier session: it may have been delivered already.
                 self._uncertain[entry.client_id] = entry.enqueued_at or 0.0
 
     # ================================================================ state
-
-    @property
-    def outbox(self) -> Outbox | None:
-        return self._outbox
 
     @property
     def account_id(self) -> int | None:

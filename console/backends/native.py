@@ -55,7 +55,7 @@ from console.backends.base import (
     ConnectionState,
 )
 from console.core.backoff import Backoff
-from console.core.outbox import Fail, Outbox, Pause, Retry, Verdict
+from console.core.outbox import Fail, Pause, Retry, Verdict
 from console.protocol import limits
 from console.protocol import models as m
 
@@ -166,22 +166,11 @@ class NativeBackend(StreamingBackend):
         self._ws: Any = None
         self._bg_close: asyncio.Future[None] | None = None
         # Outbox.
-        self._outbox: Outbox | None = None
-        if outbox_path is not None:
-            self._outbox = Outbox(
-                outbox_path,
-                self._post_message_once,
-                classify=self._classify_send_error,
-                backoff_base=backoff_base,
-                backoff_cap=backoff_cap,
-            )
+        self._open_outbox(
+            outbox_path, self._post_message_once, backoff_base=backoff_base, backoff_cap=backoff_cap
+        )
 
     # ================================================================ state
-
-    @property
-    def outbox(self) -> Outbox | None:
-        """The persistent outbox (``None`` without ``outbox_path``); subscribe for pending/sent/failed."""
-        return self._outbox
 
     @property
     def last_seq(self) -> int | None:
@@ -542,9 +531,7 @@ class NativeBackend(StreamingBackend):
     async def list_customer_follow_ups(self, customer_id: str) -> list[m.FollowUp]:
         return await self._get(f"/customers/{_seg(customer_id)}/follow-ups", list[m.FollowUp])
 
-    async def create_follow_up(
-        self, conversation_id: str, request: m.FollowUpCreate
-    ) -> m.FollowUp:
+    async def create_follow_up(self, conversation_id: str, request: m.FollowUpCreate) -> m.FollowUp:
         return await self._call(
             "POST", f"/conversations/{_seg(conversation_id)}/follow-ups", m.FollowUp, request
         )

@@ -43,7 +43,7 @@ from console.backends.matrix._api import (
     seg,
 )
 from console.core.backoff import Backoff
-from console.core.outbox import Fail, Outbox, Pause, Retry, Verdict
+from console.core.outbox import Fail, Pause, Retry, Verdict
 from console.protocol import limits
 from console.protocol import models as m
 
@@ -241,21 +241,11 @@ class MatrixBackend(StreamingBackend):
             state_path = Path(str(outbox_path) + ".sync.json")
         self._state_path = Path(state_path) if state_path is not None else None
         self._load_since()
-        self._outbox: Outbox | None = None
-        if outbox_path is not None:
-            self._outbox = Outbox(
-                outbox_path,
-                self._send_once,
-                classify=self._classify_send_error,
-                backoff_base=backoff_base,
-                backoff_cap=backoff_cap,
-            )
+        self._open_outbox(
+            outbox_path, self._send_once, backoff_base=backoff_base, backoff_cap=backoff_cap
+        )
 
     # ================================================================ state
-
-    @property
-    def outbox(self) -> Outbox | None:
-        return self._outbox
 
     @property
     def since(self) -> str | None:
