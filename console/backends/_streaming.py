@@ -70,6 +70,22 @@ class ReconnectAfter(Exception):
         self.detail = detail
 
 
+async def retry_rate_limited(
+    error: BaseException, attempt: int, *, max_attempts: int, max_wait: float, what: str
+) -> bool:
+    """The one REST 429 rule: sleep ``Retry-After`` and say "try again" while the wait is
+    short and attempts remain; False for anything else (the caller raises)."""
+    if (
+        isinstance(error, RateLimitedError)
+        and attempt <= max_attempts
+        and error.retry_after <= max_wait
+    ):
+        log.info("429 on %s; retrying in %.2f s", what, error.retry_after)
+        await asyncio.sleep(error.retry_after)
+        return True
+    return False
+
+
 def parse_retry_after(value: str | None, *, default: float = 1.0) -> float:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
     if not value:

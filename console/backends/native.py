@@ -46,6 +46,7 @@ from console.backends._streaming import (
     StreamAuthFailed,
     StreamingBackend,
     parse_retry_after,
+    retry_rate_limited,
 )
 from console.backends.base import (
     AuthError,
@@ -256,14 +257,16 @@ class NativeBackend(StreamingBackend):
                 return response
             error = self._error_from(response, path)
             if (
-                isinstance(error, RateLimitedError)
-                and retry_429
+                retry_429
                 and idempotent
-                and attempt <= self._max_429_retries
-                and error.retry_after <= _MAX_RETRY_AFTER
+                and await retry_rate_limited(
+                    error,
+                    attempt,
+                    max_attempts=self._max_429_retries,
+                    max_wait=_MAX_RETRY_AFTER,
+                    what=f"{method} {path}",
+                )
             ):
-                log.info("429 on %s %s; retrying in %.2f s", method, path, error.retry_after)
-                await asyncio.sleep(error.retry_after)
                 continue
             raise error
 

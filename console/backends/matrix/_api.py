@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
@@ -11,7 +10,7 @@ from urllib.parse import quote
 
 import msgspec
 
-from console.backends._streaming import RateLimitedError
+from console.backends._streaming import RateLimitedError, retry_rate_limited
 from console.backends.base import AuthError, BackendError
 
 LIMIT = "M_LIMIT_EXCEEDED"
@@ -148,13 +147,9 @@ class Api:
             if response.status_code < 400:
                 return response
             error = self.error_from(response, fatal_403=fatal_403)
-            if (
-                isinstance(error, RateLimitedError)
-                and retry_429
-                and attempt <= 5
-                and error.retry_after <= _MAX_429_WAIT
+            if retry_429 and await retry_rate_limited(
+                error, attempt, max_attempts=5, max_wait=_MAX_429_WAIT, what=path
             ):
-                await asyncio.sleep(error.retry_after)
                 continue
             raise error
 
