@@ -576,7 +576,17 @@ async def test_narrow_terminal_shows_one_pane_and_a_clickable_tab_strip(
             what="two panes, the first focused",
         )
         tabs = screen.query_one(TabStrip)
-        await wait_for(pilot, lambda: tabs.has_class("-visible"), what="tab strip")
+        # Visible is a class; the strip has a place on screen only after the next layout
+        # (clicking before that hit the status bar above it).
+        await wait_for(
+            pilot,
+            lambda: (
+                tabs.has_class("-visible")
+                and tabs.region.height == 1
+                and screen.get_widget_at(tabs.region.x + 1, tabs.region.y)[0] is tabs
+            ),
+            what="tab strip laid out",
+        )
         first, second = screen.grid.panes
         assert screen.grid.single_mode and second.has_class("-hidden")
         assert "Aki" in str(tabs.render()) and "Bo" in str(tabs.render())
