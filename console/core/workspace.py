@@ -44,6 +44,7 @@ from console.backends.base import (
     Capability,
     ConnectionPhase,
     ConnectionState,
+    ReadOnlyBackend,
 )
 from console.core import i18n
 from console.core.changes import ChangeCollector, WorkspaceChanges
@@ -647,6 +648,18 @@ class WorkspaceController:
     def on_connection_change(self, callback: Callable[[ConnectionState], None]) -> None:
         self.backend.on_connection_change(callback)
 
+    def make_read_only(self) -> None:
+        """From now on every mutating call is refused here, whatever the UI asks."""
+        if not isinstance(self.backend, ReadOnlyBackend):
+            self.backend = ReadOnlyBackend(self.backend)
+
+    async def aclose(self) -> None:
+        """Close the backend (stream, HTTP clients, outbox); a failing close is not an error."""
+        try:
+            await self.backend.aclose()
+        except BackendError as error:
+            log.info("closing the backend: %s", error)
+
     def supervision(self) -> SupervisorGateway:
         """The read-only gateway the supervisor screen reads through (same backend)."""
         return SupervisorGateway(self.backend)
@@ -988,9 +1001,7 @@ class WorkspaceController:
             agents = []
         me = self.me
         colleagues = [
-            sanitize_model(a)
-            for a in agents
-            if a.senior and (me is None or a.agent_id != me.id)
+            sanitize_model(a) for a in agents if a.senior and (me is None or a.agent_id != me.id)
         ]
         return [d for d in self.departments.values() if d.escalation], colleagues
 

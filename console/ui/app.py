@@ -113,11 +113,8 @@ class AgentConsoleApp(App[None]):
         # (a no-op if cli/demo already wrapped it).
         backend = ensure_sanitized(backend)
         self.readonly = readonly or isinstance(backend, ReadOnlyBackend)
-        self.backend: Backend = (
-            ReadOnlyBackend(backend)
-            if readonly and not isinstance(backend, ReadOnlyBackend)
-            else backend
-        )
+        if readonly and not isinstance(backend, ReadOnlyBackend):
+            backend = ReadOnlyBackend(backend)
         self.lang = set_language(lang or getattr(config, "language", None))
         translate_bindings(self)
         self.clock: Clock = clock or system_clock
@@ -125,7 +122,7 @@ class AgentConsoleApp(App[None]):
         self.keymap: dict[str, str] = dict(getattr(config, "keymap", None) or {})
         self._wanted_theme = theme or getattr(config, "theme", None)
         self.controller = WorkspaceController(
-            self.backend,
+            backend,
             clock=lambda: self.clock(),
             on_changed=self._controller_changed,
             on_connection=self._connection_changed,
@@ -213,9 +210,7 @@ class AgentConsoleApp(App[None]):
             return
         self._connect_backoff.reset()
         if me.role == "supervisor" or self.readonly:
-            if not isinstance(self.backend, ReadOnlyBackend):
-                self.backend = ReadOnlyBackend(self.backend)
-                controller.backend = self.backend
+            controller.make_read_only()
             self.readonly = True
             await self._show_supervisor()
         else:
@@ -507,8 +502,11 @@ class AgentConsoleApp(App[None]):
                 markup=False,
             )
 
+    @property
+    def backend(self) -> Backend:
+        """The controller's backend (boundary-wrapped; read-only for supervisors). Widgets
+        never call it: every call goes through ``self.controller``."""
+        return self.controller.backend
+
     async def on_unmount(self) -> None:
-        try:
-            await self.backend.aclose()
-        except BackendError:
-            pass
+        await self.controller.aclose()
